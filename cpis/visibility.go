@@ -8,8 +8,10 @@ const (
 	// CP-IS010, CP-IS032: CPP and LAC information stays available for 365 days
 	// after its end date.
 	EndedPlanDays = 365
-	// CP-IS011, CP-IS033: an unborn child's plan stays available until the
-	// end date (the expected due date) + 28 days.
+	// CP-IS011, CP-IS033: an unborn child's plan is deleted on reaching the
+	// end date (the expected due date) + 28 days, so due date + 27 is the
+	// last day it is shown (also CP-SC013 and conformance criterion 8: no
+	// information "at" End Date+28days).
 	UnbornPlanDays = 28
 )
 
@@ -50,13 +52,14 @@ type Viewer struct {
 // Rules, in order:
 //   - a delete date on or before today hides the plan (CP-IS009);
 //   - unborn plans are shown only to midwife job roles (CP-IS041, CP-IS087) and
-//     only until the due date + 28 days (CP-IS011, CP-IS033);
+//     are gone on the due date + 28 days (CP-IS011, CP-IS033);
 //   - nothing of a child older than 18 years and 365 days is shown (CP-IS007);
 //   - CPP and LAC are shown until the end date + 365 days (CP-IS010, CP-IS032),
 //     where a missing end date becomes the 18th birthday once reached (CP-IS030).
 //
-// The windows are inclusive: on the last day of a window the plan is still
-// shown; the day after it is not.
+// A delete date and the unborn due date + 28 days take effect on the day
+// itself; End Date + 365 days and 18 years + 365 days are the last days
+// shown, and the day after them the plan is not.
 func Visible(p Plan, birth, today time.Time, v Viewer) (Plan, bool) {
 	if !p.Delete.IsZero() && !p.Delete.After(today) {
 		return Plan{}, false
@@ -68,7 +71,7 @@ func Visible(p Plan, birth, today time.Time, v Viewer) (Plan, bool) {
 		}
 		// The schema makes the due date mandatory; a plan without one has
 		// no window to close it and stays visible.
-		if !p.End.IsZero() && today.After(p.End.AddDate(0, 0, UnbornPlanDays)) {
+		if !p.End.IsZero() && !today.Before(p.End.AddDate(0, 0, UnbornPlanDays)) {
 			return Plan{}, false
 		}
 		return p, true
