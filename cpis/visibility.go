@@ -46,8 +46,9 @@ type Viewer struct {
 
 // Visible decides whether plan p is visible on civil date today to viewer v,
 // for a subject born on birth (zero if unknown). It returns the plan as it is
-// to be shown: a CPP or LAC without an end date is shown end-dated on the
-// child's 18th birthday once that has passed (CP-IS030).
+// to be shown: a CPP or LAC still open on the child's 18th birthday (no end
+// date, or one after it) is shown end-dated on that birthday once it is
+// reached (CP-IS030).
 //
 // Rules, in order:
 //   - a delete date on or before today hides the plan (CP-IS009);
@@ -55,7 +56,8 @@ type Viewer struct {
 //     are gone on the due date + 28 days (CP-IS011, CP-IS033);
 //   - nothing of a child older than 18 years and 365 days is shown (CP-IS007);
 //   - CPP and LAC are shown until the end date + 365 days (CP-IS010, CP-IS032),
-//     where a missing end date becomes the 18th birthday once reached (CP-IS030).
+//     where a missing end date, or one after the 18th birthday, becomes the
+//     18th birthday once reached (CP-IS030).
 //
 // A delete date and the unborn due date + 28 days take effect on the day
 // itself; End Date + 365 days and 18 years + 365 days are the last days
@@ -80,8 +82,11 @@ func Visible(p Plan, birth, today time.Time, v Viewer) (Plan, bool) {
 			if today.After(LastChildDay(birth)) {
 				return Plan{}, false
 			}
-			if p.End.IsZero() && !today.Before(EighteenthBirthday(birth)) {
-				p.End = EighteenthBirthday(birth)
+			// CP-IS030: a plan still held when the child turns 18 is end-dated
+			// on the birthday, whether it had no end date or a later one.
+			eighteen := EighteenthBirthday(birth)
+			if (p.End.IsZero() || p.End.After(eighteen)) && !today.Before(eighteen) {
+				p.End = eighteen
 			}
 		}
 		if !p.End.IsZero() && today.After(p.End.AddDate(0, 0, EndedPlanDays)) {
