@@ -1,0 +1,91 @@
+package hl7
+
+import (
+	"fmt"
+	"io/fs"
+	"strconv"
+
+	"spinegw/internal/libxml2"
+)
+
+// Roots are the message roots the gateway receives or emits, each validated
+// against its own schema: the query interactions, the application
+// acknowledgement, the LA upload and its acknowledgement, and the two
+// notifications to local authorities.
+var Roots = []string{
+	InteractionQuery,
+	InteractionQueryResponse,
+	InteractionQueryFailure,
+	InteractionAck,
+	"File",
+	"FileResponse",
+	"CP-ISAccessToServiceNotification",
+	"CP-ISInactiveNHSNumberNotification",
+}
+
+// Issue is one reason a message is invalid, at a line of its document (0
+// when no line applies).
+type Issue struct {
+	Line int
+	Msg  string
+}
+
+func (i Issue) String() string {
+	if i.Line > 0 {
+		return "line " + strconv.Itoa(i.Line) + ": " + i.Msg
+	}
+	return i.Msg
+}
+
+// Validator checks messages against their schemas. It compiles one schema per
+// root when it is made, so a broken schema set stops the gateway at start-up
+// rather than on the first message; afterwards it is read-only and safe for
+// concurrent use.
+type Validator struct {
+	schemas map[string]*libxml2.Schema
+}
+
+// NewValidator compiles, from fsys, the schema of every root in Roots for
+// which entry names an entry file. entry maps a root element name to the path
+// of its schema in fsys and reports false for roots it has no schema for:
+// those are refused by Validate.
+func NewValidator(fsys fs.FS, entry func(root string) (string, bool)) (*Validator, error) {
+	v := &Validator{schemas: make(map[string]*libxml2.Schema, len(Roots))}
+	for _, root := range Roots {
+		path, ok := entry(root)
+		if !ok {
+			continue
+		}
+		s, err := libxml2.CompileSchema(fsys, path)
+		if err != nil {
+			return nil, fmt.Errorf("compile schema of %s (%s): %w", root, path, err)
+		}
+		v.schemas[root] = s
+	}
+	return v, nil
+}
+
+// Validate checks the message element n (which need not be its document's
+// root) against the schema of its root name, then, for a query, applies the
+// Spine checks of ParseQuery. It returns nothing for a valid message. A
+// message in another namespace, or with a root the validator has no schema
+// for, gets one issue.
+func (v *Validator) Validate(n *libxml2.Node) []Issue {
+	if n == nil {
+		return []Issue{{Msg: "there is no message"}}
+	}
+	name := n.LocalName()
+	s := v.schemas[name]
+	if n.NamespaceURI() != NS || s == nil {
+		return []Issue{{Line: n.Line(), Msg: fmt.Sprintf("%s in namespace %q is not a message this gateway validates", name, n.NamespaceURI())}}
+	}
+	var issues []Issue
+	for _, e := range s.ValidateElement(n) {
+		issues = append(issues, Issue{Line: e.Line, Msg: e.Msg})
+	}
+	if name == InteractionQuery {
+		_, spine := parseQuery(n)
+		issues = append(issues, spine...)
+	}
+	return issues
+}
