@@ -1,0 +1,245 @@
+// Package store keeps spinegw's state in SQLite: the directory (SDS
+// endpoints, users, role profiles), PDS demographics, the local authorities,
+// the CP-IS records they hold and every access to them. *DB implements
+// cpis.Store.
+//
+// Connections follow what was measured on this platform: one writer
+// connection taking immediate transactions (deferred read-then-write
+// transactions fail with "database is locked" under concurrency), a pool of
+// query-only readers that never block the writer (WAL), no shared cache.
+// Access events, written on every positive query, go through one writer
+// goroutine that commits whatever is waiting in one transaction (group
+// commit), so that concurrent queries share commits instead of queueing for
+// the single writer one by one.
+package store
+
+import (
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"spinegw/cpis"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	write *sql.DB // one connection: every write, in an immediate transaction
+	read  *sql.DB // query-only connections, deferred (snapshot) transactions
+
+	// Read statements, prepared once; database/sql prepares each lazily on
+	// every pooled connection and keeps it.
+	qEndpoint, qUser, qLA, qPatient, qRecords, qHistory, qEvents *sql.Stmt
+	// Write statements of the access writer.
+	wLastShown, wInsertEvent, wInsertEventLA *sql.Stmt
+
+	queue      chan *accessRequest
+	writerDone chan struct{}
+	mu         sync.RWMutex // guards closed against sends on a closed queue
+	closed     bool
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+var _ cpis.Store = (*DB)(nil)
+
+// dsn builds the go-sqlite3 data source name for path. Every connection
+// gets WAL, synchronous=NORMAL (durable against a process crash; a commit
+// does not wait for fsync), a busy timeout and foreign keys; pragmas run
+// with db.Exec would reach only one pooled connection.
+func dsn(path string, extra string) string {
+	// A file: URI: '%', '?' and '#' in the path must be escaped.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_foreign_keys", "on")
+	return "file:" + escaped + "?" + q.Encode() + "&" + extra
+}
+
+// Open opens the store at path, creating the file if needed, applies any
+// migrations not yet applied, and checks that the database really is in WAL
+// mode (the concurrency design depends on it). path must name a file: an
+// in-memory database cannot be in WAL mode.
+func Open(path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db := &DB{
+		queue:      make(chan *accessRequest, queueSize),
+		writerDone: make(chan struct{}),
+	}
+	if db.write, err = sql.Open("sqlite3", dsn(abs, "_txlock=immediate")); err != nil {
+		return nil, fmt.Errorf("store: open writer: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	fail := func(err error) (*DB, error) {
+		db.closeHandles()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+
+	// The DSN asks for WAL; verify it took (it cannot for some file systems
+	// and for in-memory databases).
+	var mode string
+	if err := db.write.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fail(fmt.Errorf("read journal_mode: %w", err))
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fail(fmt.Errorf("journal_mode is %q, not wal", mode))
+	}
+	if err := migrate(db.write); err != nil {
+		return fail(err)
+	}
+
+	// Readers take deferred transactions: BEGIN IMMEDIATE would take the
+	// write lock and queue every read behind the writer. query_only makes a
+	// write through the read pool an error instead of a lock-up.
+	if db.read, err = sql.Open("sqlite3", dsn(abs, "_txlock=deferred&_query_only=on")); err != nil {
+		return fail(fmt.Errorf("open readers: %w", err))
+	}
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	db.read.SetMaxOpenConns(readers)
+	db.read.SetMaxIdleConns(readers) // the default of 2 would close and reopen connections, losing their statements
+
+	if err := db.prepare(); err != nil {
+		return fail(err)
+	}
+	go db.writeAccessLoop()
+	return db, nil
+}
+
+// Close waits for every access event already queued to be committed, then
+// closes the database. RecordAccess calls made after Close fail.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		close(db.queue)
+		db.mu.Unlock()
+		<-db.writerDone
+		db.closeErr = db.closeHandles()
+	})
+	return db.closeErr
+}
+
+// closeHandles closes statements and pools, readers first: the last
+// connection to close checkpoints the WAL into the database file.
+func (db *DB) closeHandles() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{db.qEndpoint, db.qUser, db.qLA, db.qPatient, db.qRecords, db.qHistory, db.qEvents,
+		db.wLastShown, db.wInsertEvent, db.wInsertEventLA} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// migrate applies, in order, the embedded migrations the database has not
+// had yet, each in its own transaction with the schema version it reaches
+// (PRAGMA user_version), so that a failed migration leaves the previous
+// version whole.
+func migrate(db *sql.DB) error {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	// Files are named NNNN_what.sql, numbered from 1 without gaps: the
+	// number is the schema version the file brings the database to.
+	for i, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		if v, err := strconv.Atoi(n); !ok || err != nil || v != i+1 {
+			return fmt.Errorf("migration %s: want number %04d", e.Name(), i+1)
+		}
+	}
+	var version int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read user_version: %w", err)
+	}
+	if version > len(entries) {
+		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(entries))
+	}
+	for _, e := range entries[version:] {
+		if err := applyMigration(db, e.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(db *sql.DB, name string) error {
+	body, err := migrations.ReadFile("migrations/" + name)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	version, _, _ := strings.Cut(name, "_")
+	v, _ := strconv.Atoi(version)
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(string(body)); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		return fmt.Errorf("migration %s: set user_version: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: commit: %w", name, err)
+	}
+	return nil
+}
+
+func (db *DB) prepare() error {
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		pool *sql.DB
+		sql  string
+	}{
+		{&db.qEndpoint, db.read, sqlEndpoint},
+		{&db.qUser, db.read, sqlUser},
+		{&db.qLA, db.read, sqlLocalAuthority},
+		{&db.qPatient, db.read, sqlPatient},
+		{&db.qRecords, db.read, sqlRecords},
+		{&db.qHistory, db.read, sqlHistory},
+		{&db.qEvents, db.read, sqlEvents},
+		{&db.wLastShown, db.write, sqlLastShown},
+		{&db.wInsertEvent, db.write, sqlInsertEvent},
+		{&db.wInsertEventLA, db.write, sqlInsertEventLA},
+	} {
+		stmt, err := s.pool.Prepare(s.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", s.sql, err)
+		}
+		*s.stmt = stmt
+	}
+	return nil
+}
+
+// internal wraps a database failure: the wire answer says only "internal",
+// the log gets the cause.
+func internal(op string, err error) error {
+	return &cpis.Error{Kind: cpis.KindInternal, Op: op, Err: err}
+}
