@@ -62,7 +62,7 @@ func Authorize(a Author, user User, found bool) (Accessor, error) {
 		return deny("the author names no SDS user id")
 	}
 	for _, id := range a.UserIDs {
-		if id != a.UserID {
+		if id != "" && id != a.UserID {
 			return deny("the message names more than one SDS user")
 		}
 	}
@@ -73,14 +73,19 @@ func Authorize(a Author, user User, found bool) (Accessor, error) {
 		// CP-IS059: a disabled user has no access.
 		return deny("the SDS user is disabled")
 	}
-	if len(a.RoleProfileIDs) == 0 {
-		return deny("the author names no SDS role profile")
-	}
-	rpID := a.RoleProfileIDs[0]
-	for _, id := range a.RoleProfileIDs[1:] {
-		if id != rpID {
+	rpID := ""
+	for _, id := range a.RoleProfileIDs {
+		if id == "" {
+			continue
+		}
+		if rpID == "" {
+			rpID = id
+		} else if id != rpID {
 			return deny("the message names more than one role profile")
 		}
+	}
+	if rpID == "" {
+		return deny("the author names no SDS role profile")
 	}
 	rp, ok := user.Profile(rpID)
 	if !ok {
@@ -90,7 +95,7 @@ func Authorize(a Author, user User, found bool) (Accessor, error) {
 		return deny("the role profile does not hold activity B0107 View Child Protection Plan information")
 	}
 	for _, jr := range a.JobRoles {
-		if RCode(jr) != rp.JobRole.RCode() {
+		if jr != "" && RCode(jr) != rp.JobRole.RCode() {
 			return deny("the job role claimed is not the role profile's job role")
 		}
 	}
