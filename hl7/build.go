@@ -63,6 +63,9 @@ func serialize(root *etree.Element, sizeHint int) []byte {
 // pairs.
 func add(p *etree.Element, tag string, attrs ...string) *etree.Element {
 	e := p.CreateElement(tag)
+	if len(attrs) > 2 {
+		e.Attr = make([]etree.Attr, 0, len(attrs)/2)
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		e.CreateAttr(attrs[i], attrs[i+1])
 	}

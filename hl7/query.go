@@ -185,47 +185,22 @@ func parseQuery(root *libxml2.Node) (Query, []Issue) {
 
 // wrapper reads the transmission wrapper into w and returns the control act
 // and the interactionId element. The first of each element counts.
+//
+// The walk looks elements up by name (Node.Child compares in C memory)
+// rather than reading every element's names, which would copy each into a
+// Go string: this is the per-request hot path.
 func (r *queryReader) wrapper(msg *libxml2.Node, w *Wrapper) (cae, interaction *libxml2.Node) {
 	if msg == nil {
 		return nil, nil
 	}
-	for c := msg.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
-			continue
-		}
-		switch c.LocalName() {
-		case "id":
-			if w.MessageID == "" {
-				w.MessageID = c.Attr("root")
-			}
-		case "creationTime":
-			if w.CreationTime == "" {
-				w.CreationTime = c.Attr("value")
-			}
-		case "versionCode":
-			if w.VersionCode == "" {
-				w.VersionCode = c.Attr("code")
-			}
-		case "interactionId":
-			if interaction == nil {
-				interaction = c
-				w.InteractionID = c.Attr("extension")
-			}
-		case "communicationFunctionRcv":
-			if w.ReceiverASID == "" {
-				w.ReceiverASID = deviceASID(c)
-			}
-		case "communicationFunctionSnd":
-			if w.SenderASID == "" {
-				w.SenderASID = deviceASID(c)
-			}
-		case "ControlActEvent":
-			if cae == nil {
-				cae = c
-			}
-		}
-	}
-	return cae, interaction
+	interaction = child(msg, "interactionId")
+	w.MessageID = attr(child(msg, "id"), "root")
+	w.CreationTime = attr(child(msg, "creationTime"), "value")
+	w.VersionCode = attr(child(msg, "versionCode"), "code")
+	w.InteractionID = attr(interaction, "extension")
+	w.ReceiverASID = deviceASID(child(msg, "communicationFunctionRcv"))
+	w.SenderASID = deviceASID(child(msg, "communicationFunctionSnd"))
+	return child(msg, "ControlActEvent"), interaction
 }
 
 // deviceASID reads communicationFunction*/device/id/@extension, preferring
@@ -239,34 +214,18 @@ func deviceASID(cf *libxml2.Node) string {
 }
 
 func (r *queryReader) controlAct(cae *libxml2.Node, q *Query) {
-	var person, payload *libxml2.Node
-	for c := cae.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
-			continue
-		}
-		switch c.LocalName() {
-		case "author":
-			// A nil author (xsi:nil, the schema allows it) is no author.
-			if person == nil && c.AttrNS(nsXSI, "nil") != "true" {
-				person = c
-			}
-		case "author1":
-			sys := child(child(c, "AgentSystemSDS"), "agentSystemSDS")
-			if id := child(sys, "id"); id != nil {
-				q.AuthorSystemASIDs = append(q.AuthorSystemASIDs, id.Attr("extension"))
-			}
-		case "subject":
-			if payload == nil {
-				payload = child(child(c, "CP-ISQueryStub"), "cP-ISNHSQuery")
-			}
+	for _, a := range cae.Children(NS, "author1") {
+		if id := child(child(child(a, "AgentSystemSDS"), "agentSystemSDS"), "id"); id != nil {
+			q.AuthorSystemASIDs = append(q.AuthorSystemASIDs, id.Attr("extension"))
 		}
 	}
-	if payload == nil {
-		r.fail(cae, "the control act has no subject/CP-ISQueryStub/cP-ISNHSQuery")
-	} else {
+	if payload := child(child(child(cae, "subject"), "CP-ISQueryStub"), "cP-ISNHSQuery"); payload != nil {
 		r.payload(payload, q)
+	} else {
+		r.fail(cae, "the control act has no subject/CP-ISQueryStub/cP-ISNHSQuery")
 	}
-	if person != nil {
+	// A nil author (xsi:nil, the schema allows it) is no author.
+	if person := child(cae, "author"); person != nil && person.AttrNS(nsXSI, "nil") != "true" {
 		r.agentPerson(person, &q.Author)
 	}
 	if len(q.Author.UserIDs) > 0 {
@@ -314,29 +273,15 @@ func (r *queryReader) agentPerson(author *libxml2.Node, a *cpis.Author) {
 
 // payload reads cP-ISNHSQuery (QUPC_MT000006GB01).
 func (r *queryReader) payload(p *libxml2.Node, q *Query) {
-	var author, nhs *libxml2.Node
-	for c := p.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
-			continue
-		}
-		switch c.LocalName() {
-		case "effectiveTime":
-			q.EffectiveTime = c.Attr("value")
-		case "id":
-			q.QueryID = c.Attr("root")
-		case "author":
-			author = c
-		case "queryByParameter":
-			nhs = child(child(c, "person.NHSnumber"), "value")
-		}
-	}
-	if author == nil {
-		r.fail(p, "the query has no author")
-	} else {
+	q.EffectiveTime = attr(child(p, "effectiveTime"), "value")
+	q.QueryID = attr(child(p, "id"), "root")
+	if author := child(p, "author"); author != nil {
 		r.payloadAuthor(author, &q.Author)
+	} else {
+		r.fail(p, "the query has no author")
 	}
 	// Spine: the query must name the NHS number it asks about.
-	q.NHSNumber = attr(nhs, "extension")
+	q.NHSNumber = attr(child(child(child(p, "queryByParameter"), "person.NHSnumber"), "value"), "extension")
 	if q.NHSNumber == "" {
 		r.fail(p, "the query carries no NHS number (queryByParameter/person.NHSnumber/value/@extension)")
 	}
@@ -345,17 +290,9 @@ func (r *queryReader) payload(p *libxml2.Node, q *Query) {
 // payloadAuthor reads the query author: a person (AssignedAuthor) or a
 // system (System), announced by its npfitlc:contentId.
 func (r *queryReader) payloadAuthor(author *libxml2.Node, a *cpis.Author) {
-	var content, person, system *libxml2.Node
-	for c := author.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		switch {
-		case c.NamespaceURI() == NSLocalisation && c.LocalName() == "contentId":
-			content = c
-		case is(c, "COCT_TP145102GB01.AssignedAuthor"):
-			person = c
-		case is(c, "COCT_TP145104GB01.System"):
-			system = c
-		}
-	}
+	content := author.Child(NSLocalisation, "contentId")
+	person := child(author, "COCT_TP145102GB01.AssignedAuthor")
+	system := child(author, "COCT_TP145104GB01.System")
 	var used string
 	switch {
 	case person != nil:
@@ -379,32 +316,23 @@ func (r *queryReader) payloadAuthor(author *libxml2.Node, a *cpis.Author) {
 
 // assignedAuthor reads a person author (COCT_TP145102GB01.AssignedAuthor).
 func assignedAuthor(p *libxml2.Node, a *cpis.Author) {
-	for c := p.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
+	if code := attr(child(p, "code"), "code"); code != "" {
+		a.JobRoles = append(a.JobRoles, code)
+	}
+	for _, id := range p.Children(NS, "id") {
+		ext := id.Attr("extension")
+		if ext == "" {
 			continue
 		}
-		switch c.LocalName() {
-		case "code":
-			if code := c.Attr("code"); code != "" {
-				a.JobRoles = append(a.JobRoles, code)
-			}
-		case "id":
-			ext := c.Attr("extension")
-			if ext == "" {
-				continue
-			}
-			switch c.Attr("root") {
-			case oidSDSUser:
-				a.UserIDs = append(a.UserIDs, ext)
-			case oidRoleProfile:
-				a.RoleProfileIDs = append(a.RoleProfileIDs, ext)
-			}
-		case "assignedAuthorPerson":
-			a.Name = readName(child(c, "name"))
-		case "representedOrganization":
-			a.Org = readOrg(c)
+		switch id.Attr("root") {
+		case oidSDSUser:
+			a.UserIDs = append(a.UserIDs, ext)
+		case oidRoleProfile:
+			a.RoleProfileIDs = append(a.RoleProfileIDs, ext)
 		}
 	}
+	a.Name = readName(child(child(p, "assignedAuthorPerson"), "name"))
+	a.Org = readOrg(child(p, "representedOrganization"))
 }
 
 // systemAuthor reads a system author (COCT_TP145104GB01.System). The
@@ -412,29 +340,19 @@ func assignedAuthor(p *libxml2.Node, a *cpis.Author) {
 // core names the system after its accredited endpoint.
 func systemAuthor(s *libxml2.Node, a *cpis.Author) {
 	a.System = true
-	for c := s.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
-			continue
+	a.ASID = extension(idWithRoot(s, oidASID))
+	// The people the system acts for: their job role decides what they may
+	// see like a person author's (CP-IS041); the first named is shown.
+	for _, ia := range s.Children(NS, "indirectAuthority") {
+		e := child(ia, "superiorAssignedEntity")
+		if code := attr(child(e, "code"), "code"); code != "" {
+			a.JobRoles = append(a.JobRoles, code)
 		}
-		switch c.LocalName() {
-		case "id":
-			if c.Attr("root") == oidASID {
-				a.ASID = c.Attr("extension")
-			}
-		case "indirectAuthority":
-			// The person the system acts for: their job role decides what
-			// they may see like a person author's (CP-IS041).
-			e := child(c, "superiorAssignedEntity")
-			if code := attr(child(e, "code"), "code"); code != "" {
-				a.JobRoles = append(a.JobRoles, code)
-			}
-			if a.Name.IsZero() {
-				a.Name = readName(child(child(e, "assignedPerson"), "name"))
-			}
-		case "maintainingOrganization":
-			a.Org = readOrg(c)
+		if a.Name.IsZero() {
+			a.Name = readName(child(child(e, "assignedPerson"), "name"))
 		}
 	}
+	a.Org = readOrg(child(s, "maintainingOrganization"))
 }
 
 // readName reads an HL7 PN: prefix, given names and family name. A name sent
@@ -445,28 +363,17 @@ func readName(n *libxml2.Node) cpis.Name {
 	if n == nil {
 		return name
 	}
-	parts := false
-	for c := n.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if c.NamespaceURI() != NS {
-			continue
-		}
-		t := strings.TrimSpace(c.Text())
-		switch c.LocalName() {
-		case "prefix":
-			name.Prefix = join(name.Prefix, t)
-		case "given":
-			if t != "" {
-				name.Given = append(name.Given, t)
-			}
-		case "family":
-			name.Family = join(name.Family, t)
-		default:
-			continue
-		}
-		parts = true
-	}
-	if !parts {
+	prefix, family, given := child(n, "prefix"), child(n, "family"), n.Children(NS, "given")
+	if prefix == nil && family == nil && len(given) == 0 {
 		name.Family = strings.Join(strings.Fields(n.Text()), " ")
+		return name
+	}
+	name.Prefix = strings.TrimSpace(text(prefix))
+	name.Family = strings.TrimSpace(text(family))
+	for _, g := range given {
+		if t := strings.TrimSpace(g.Text()); t != "" {
+			name.Given = append(name.Given, t)
+		}
 	}
 	return name
 }
@@ -477,16 +384,6 @@ func readOrg(o *libxml2.Node) cpis.Org {
 		ODS:  attr(child(o, "id"), "extension"),
 		Name: strings.TrimSpace(text(child(o, "name"))),
 	}
-}
-
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " " + b
 }
 
 // is reports whether n is the HL7 element local.
@@ -507,9 +404,9 @@ func idWithRoot(n *libxml2.Node, root string) *libxml2.Node {
 	if n == nil {
 		return nil
 	}
-	for c := n.FirstChildElement(); c != nil; c = c.NextSiblingElement() {
-		if is(c, "id") && c.Attr("root") == root {
-			return c
+	for _, id := range n.Children(NS, "id") {
+		if id.Attr("root") == root {
+			return id
 		}
 	}
 	return nil
