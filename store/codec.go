@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,23 @@ func stringsValue(s []string) (string, error) {
 func parseStrings(s string) ([]string, error) {
 	if s == "" || s == "[]" {
 		return nil, nil
+	}
+	// Fast path, on every history row: a JSON array of strings without a
+	// backslash has no escapes, so a quote only ever delimits a string and
+	// the array splits on the separators. encoding/json (reflection) was a
+	// tenth of Subject's time.
+	if len(s) >= 4 && strings.HasPrefix(s, `["`) && strings.HasSuffix(s, `"]`) && !strings.ContainsRune(s, '\\') {
+		out := strings.Split(s[2:len(s)-2], `","`)
+		ok := true
+		for _, e := range out {
+			if strings.ContainsRune(e, '"') {
+				ok = false // not the simple shape (e.g. spaces after commas): decode properly
+				break
+			}
+		}
+		if ok {
+			return out, nil
+		}
 	}
 	var out []string
 	if err := json.Unmarshal([]byte(s), &out); err != nil {
