@@ -157,6 +157,16 @@ type Result struct {
 	Tally
 	ServerCPU time.Duration // CPU of the target's process over the window
 	ClientCPU time.Duration // CPU of this process over the window
+	OtherCPU  time.Duration // CPU of every other process over the window
+}
+
+// OtherLoad is how many cores other processes kept busy on average during
+// the measurement: the noise a shared machine adds.
+func (r *Result) OtherLoad() float64 {
+	if r.Window <= 0 {
+		return 0
+	}
+	return r.OtherCPU.Seconds() / r.Window.Seconds()
 }
 
 // Rate is the measured rate in queries per second.
@@ -289,15 +299,27 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// cpuMeter reads the CPU time of the target and of this process together.
-type cpuMeter struct{ pid int }
+// cpuSample is the CPU time used so far by the target, by this process and
+// by the whole machine.
+type cpuSample struct{ server, self, machine time.Duration }
 
-func (m cpuMeter) read() (server, self time.Duration, err error) {
-	if server, err = ProcessCPU(m.pid); err != nil {
-		return 0, 0, err
+func readCPU(pid int) (cpuSample, error) {
+	var s cpuSample
+	var err error
+	if s.server, err = ProcessCPU(pid); err != nil {
+		return s, err
 	}
-	self, err = ProcessCPU(os.Getpid())
-	return server, self, err
+	if s.self, err = ProcessCPU(os.Getpid()); err != nil {
+		return s, err
+	}
+	s.machine, err = MachineBusy()
+	return s, err
+}
+
+// charge sets the result's CPU figures from samples at the window's edges.
+func (r *Result) charge(a, b cpuSample) {
+	r.ServerCPU, r.ClientCPU = b.server-a.server, b.self-a.self
+	r.OtherCPU = max(b.machine-a.machine-r.ServerCPU-r.ClientCPU, 0)
 }
 
 // ClosedLoop runs clients goroutines that each send queries back to back to
@@ -307,8 +329,7 @@ func (m cpuMeter) read() (server, self time.Duration, err error) {
 // dilutes the rate. Server CPU is the target process's over the window.
 func (c *Client) ClosedLoop(ctx context.Context, t Target, clients int, warm, window time.Duration) (Result, error) {
 	res := Result{Target: t.Name, Mode: "closed"}
-	meter := cpuMeter{t.PID}
-	if _, _, err := meter.read(); err != nil {
+	if _, err := readCPU(t.PID); err != nil {
 		return res, err
 	}
 	start := time.Now()
@@ -330,12 +351,12 @@ func (c *Client) ClosedLoop(ctx context.Context, t Target, clients int, warm, wi
 			}
 		})
 	}
-	var s0, c0, s1, c1 time.Duration
+	var a, b cpuSample
 	var err error
 	if sleepUntil(ctx, t0) {
-		s0, c0, err = meter.read()
+		a, err = readCPU(t.PID)
 		if err == nil && sleepUntil(ctx, t1) {
-			s1, c1, err = meter.read()
+			b, err = readCPU(t.PID)
 		}
 	}
 	stop.Store(true)
@@ -347,7 +368,7 @@ func (c *Client) ClosedLoop(ctx context.Context, t Target, clients int, warm, wi
 		return res, err
 	}
 	res.Window = window
-	res.ServerCPU, res.ClientCPU = s1-s0, c1-c0
+	res.charge(a, b)
 	for _, w := range workers {
 		res.merge(&w.tally)
 	}
@@ -416,8 +437,7 @@ func (c *Client) OpenLoop(ctx context.Context, t Target, rate float64, window ti
 	if rate <= 0 {
 		return res, fmt.Errorf("open loop: rate must be positive")
 	}
-	meter := cpuMeter{t.PID}
-	s0, c0, err := meter.read()
+	a, err := readCPU(t.PID)
 	if err != nil {
 		return res, err
 	}
@@ -438,12 +458,12 @@ func (c *Client) OpenLoop(ctx context.Context, t Target, rate float64, window ti
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	s1, c1, err := meter.read()
+	b, err := readCPU(t.PID)
 	if err != nil {
 		return res, err
 	}
 	res.Window = end.Sub(sched.Start)
-	res.ServerCPU, res.ClientCPU = s1-s0, c1-c0
+	res.charge(a, b)
 	for _, w := range ws {
 		res.merge(&w.tally)
 	}

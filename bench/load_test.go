@@ -49,6 +49,19 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
+func TestParseMachineBusy(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice:
+	// idle and iowait are not busy; guest is already counted in user.
+	stat := "cpu  100 20 30 5000 40 5 6 7 50 0\ncpu0 50 10 15 2500 20 2 3 3 25 0\n"
+	got, err := parseMachineBusy([]byte(stat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 168 * clockTick; got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
 func TestProcessCPUOfSelf(t *testing.T) {
 	if _, err := ProcessCPU(os.Getpid()); err != nil {
 		t.Skipf("no /proc here: %v", err)

@@ -46,3 +46,34 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * clockTick, nil
 }
+
+// MachineBusy returns the CPU time all processes have used so far, summed
+// over every core (/proc/stat: user, nice, system, irq, softirq and steal;
+// guest time is already in user). Set against the measured processes' own
+// time it shows how much of the machine something else was using, which on
+// a shared machine explains a noisy figure.
+func MachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read machine cpu time: %w", err)
+	}
+	return parseMachineBusy(b)
+}
+
+func parseMachineBusy(b []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, fmt.Errorf("read machine cpu time: unexpected /proc/stat")
+	}
+	var ticks int64
+	// user nice system idle iowait irq softirq steal: skip idle and iowait.
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(string(f[i]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read machine cpu time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}

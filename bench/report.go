@@ -113,7 +113,8 @@ func Report(w io.Writer, m Machine, o RunOptions, syn *Synthetic, size int, pair
 	pr("")
 	pr("Load generator and servers share the machine's cores. CPU per query is the server process's user+system time")
 	pr("(/proc/<pid>/stat) over the measured interval divided by the queries answered in it. Open-loop latency is")
-	pr("measured from each query's planned send time.")
+	pr("measured from each query's planned send time. \"Other load\" is the CPU used meanwhile by every process other")
+	pr("than the server and the load generator (/proc/stat), in cores: the shared machine's noise.")
 	pr("")
 
 	pr("### Targets (medians over the pairs)")
@@ -153,20 +154,22 @@ func Report(w io.Writer, m Machine, o RunOptions, syn *Synthetic, size int, pair
 	bothOpen("Open loop: p99 latency ms", "%.2f", p(99))
 	bothOpen("Open loop: server CPU ms/query", "%.3f", (*Result).CPUPerQuery)
 	both("Mean response bytes (closed loop)", "%.0f", (*Result).MeanBytes)
+	both("Closed loop: other processes' load, cores", "%.2f", (*Result).OtherLoad)
+	bothOpen("Open loop: other processes' load, cores", "%.2f", (*Result).OtherLoad)
 	pr("")
 
 	pr("### Per pair")
 	pr("")
-	pr("| Pair | Closed q/s gateway | Closed q/s bare | Ratio | Gateway CPU ms/q closed | Open p50/p95/p99 ms gateway | Gateway CPU ms/q open | Open p50/p95/p99 ms bare | Gateway errors / unexpected / missed |")
-	pr("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	pr("| Pair | Closed q/s gateway | Closed q/s bare | Ratio | Gateway CPU ms/q closed | Open p50/p95/p99 ms gateway | Gateway CPU ms/q open | Open p50/p95/p99 ms bare | Gateway errors / unexpected / missed | Other load, cores (gateway closed / open) |")
+	pr("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for i := range pairs {
 		x := &pairs[i]
 		errs := x.ClosedGateway.Errors() + x.OpenGateway.Errors()
 		unexp := x.ClosedGateway.Unexpected() + x.OpenGateway.Unexpected()
-		pr("| %d | %.0f | %.0f | %.2f | %.3f | %s | %.3f | %s | %d / %d / %d |", i+1,
+		pr("| %d | %.0f | %.0f | %.2f | %.3f | %s | %.3f | %s | %d / %d / %d | %.2f / %.2f |", i+1,
 			x.ClosedGateway.Rate(), x.ClosedBare.Rate(), x.Ratio(), x.ClosedGateway.CPUPerQuery(),
 			pcts(&x.OpenGateway), x.OpenGateway.CPUPerQuery(), pcts(&x.OpenBare),
-			errs, unexp, x.OpenGateway.Missed)
+			errs, unexp, x.OpenGateway.Missed, x.ClosedGateway.OtherLoad(), x.OpenGateway.OtherLoad())
 	}
 	pr("")
 

@@ -168,8 +168,8 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 }
 
 func summary(r *Result) string {
-	s := fmt.Sprintf("%7.0f q/s  cpu %.3f ms/q  p50 %6.2f ms  p99 %7.2f ms  errors %d",
-		r.Rate(), r.CPUPerQuery(), ms(Percentile(r.Latencies, 50)), ms(Percentile(r.Latencies, 99)), r.Errors())
+	s := fmt.Sprintf("%7.0f q/s  cpu %.3f ms/q  p50 %6.2f ms  p99 %7.2f ms  other load %.2f  errors %d",
+		r.Rate(), r.CPUPerQuery(), ms(Percentile(r.Latencies, 50)), ms(Percentile(r.Latencies, 99)), r.OtherLoad(), r.Errors())
 	if r.Missed > 0 {
 		s += fmt.Sprintf("  missed %d", r.Missed)
 	}
