@@ -111,6 +111,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		o.Workers = o.Clients
 	}
 	switch {
+	case o.Spinegw == "":
+		fmt.Fprintln(stderr, "--spinegw is required: the path to a built spinegw binary (go build -tags libsqlite3 -o bin/spinegw ./cmd/spinegw)")
+		return errUsage
 	case o.Pairs < 1, o.Window <= 0, o.Warmup < 0, o.Clients < 1, o.Rate <= 0, o.Workers < 1, o.Children < 1:
 		fmt.Fprintln(stderr, "--pairs, --seconds, --clients, --rate, --inflight and --children must be positive")
 		return errUsage

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,15 +50,12 @@ func (p *Pair) Ratio() float64 {
 // process it starts is stopped and every temporary file removed before it
 // returns, whatever happens.
 func Run(ctx context.Context, o RunOptions) (err error) {
-	if o.Spinegw == "" {
-		return errors.New("run: --spinegw is required: the path to a built spinegw binary")
-	}
 	spinegw, err := filepath.Abs(o.Spinegw)
 	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(spinegw); err != nil {
-		return fmt.Errorf("run: %w", err)
+		return fmt.Errorf("the gateway binary: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "spinegw-bench-")
 	if err != nil {
@@ -67,6 +63,9 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 	}
 	defer os.RemoveAll(dir)
 	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	// Described before anything starts, so the load average is the
+	// machine's, not the world load's.
+	env := describeMachine(spinegw)
 
 	syn := GenerateWorld(o.Children, o.Clock, o.Seed)
 	worldPath := filepath.Join(dir, "world.yaml")
@@ -130,7 +129,6 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 	gwT := Target{Name: "gateway", URL: gwURL, PID: gw.pid()}
 	bareT := Target{Name: "bare", URL: bareURL, PID: bare.pid()}
 	grace := requestTimeout
-	env := describeMachine(spinegw)
 	pairs := make([]Pair, 0, o.Pairs)
 	for i := range o.Pairs {
 		var p Pair
