@@ -157,9 +157,11 @@ func (db *DB) closeHandles() error {
 }
 
 // migrate applies, in order, the embedded migrations the database has not
-// had yet, each in its own transaction with the schema version it reaches
-// (PRAGMA user_version), so that a failed migration leaves the previous
-// version whole.
+// had yet, each in its own immediate transaction together with the schema
+// version it reaches (PRAGMA user_version): a failed migration leaves the
+// previous version whole, and two processes opening a new file at once do
+// not both apply the same migration (the version is read under the write
+// lock).
 func migrate(db *sql.DB) error {
 	entries, err := fs.ReadDir(migrations, "migrations")
 	if err != nil {
@@ -173,37 +175,38 @@ func migrate(db *sql.DB) error {
 			return fmt.Errorf("migration %s: want number %04d", e.Name(), i+1)
 		}
 	}
-	var version int
-	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read user_version: %w", err)
-	}
-	if version > len(entries) {
-		return fmt.Errorf("schema version %d is newer than this program's %d", version, len(entries))
-	}
-	for _, e := range entries[version:] {
-		if err := applyMigration(db, e.Name()); err != nil {
+	for i, e := range entries {
+		if err := applyMigration(db, e.Name(), i+1, len(entries)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(db *sql.DB, name string) error {
-	body, err := migrations.ReadFile("migrations/" + name)
-	if err != nil {
-		return fmt.Errorf("migration %s: %w", name, err)
-	}
-	version, _, _ := strings.Cut(name, "_")
-	v, _ := strconv.Atoi(version)
+func applyMigration(db *sql.DB, name string, version, latest int) error {
 	tx, err := db.Begin()
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
 	}
 	defer tx.Rollback()
+	var current int
+	if err := tx.QueryRow("PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read user_version: %w", err)
+	}
+	switch {
+	case current > latest:
+		return fmt.Errorf("schema version %d is newer than this program's %d", current, latest)
+	case current >= version:
+		return nil // applied before
+	}
+	body, err := migrations.ReadFile("migrations/" + name)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
 	if _, err := tx.Exec(string(body)); err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
 	}
-	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
 		return fmt.Errorf("migration %s: set user_version: %w", name, err)
 	}
 	if err := tx.Commit(); err != nil {

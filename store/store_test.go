@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -116,6 +117,48 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatal("opened a database of a newer schema")
 	} else if !strings.Contains(err.Error(), "newer") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Two processes (here: two DBs) opening a new file at once apply the
+// migrations once between them.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spinegw.db")
+	errs := make(chan error, 4)
+	dbs := make(chan *store.DB, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			db, err := store.Open(path)
+			errs <- err
+			dbs <- db
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+		if db := <-dbs; db != nil {
+			defer db.Close()
+		}
+	}
+}
+
+// The path goes into a file: URI; characters with a meaning there are
+// escaped.
+func TestOpenOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "odd ?name#1%20&x=y.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MergeWorld(ctx, sample(t)); err != nil {
+		t.Error(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at the path given: %v", err)
 	}
 }
 

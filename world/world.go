@@ -229,7 +229,10 @@ func invalid(format string, args ...any) *cpis.Error {
 	return cpis.Errorf(cpis.KindInvalid, "world", format, args...)
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var (
+	unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	wrongShape   = regexp.MustCompile(` into (\S+)$`)
+)
 
 // yamlMessage turns a yaml.v3 error into a message for the file's author:
 // without the library's prefix or Go type names.
@@ -238,11 +241,30 @@ func yamlMessage(err error) string {
 	if errors.As(err, &te) {
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
-			msgs[i] = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+			m = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+			if sm := wrongShape.FindStringSubmatchIndex(m); sm != nil {
+				m = m[:sm[0]] + ", want " + shapeOf(m[sm[2]:sm[3]])
+			}
+			msgs[i] = m
 		}
 		return strings.Join(msgs, "; ")
 	}
 	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// shapeOf names what a Go type of the file's shape expects, in YAML terms.
+func shapeOf(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"), goType == "world.givenNames":
+		return "a list"
+	case goType == "string":
+		return "a text value"
+	case goType == "bool", goType == "*bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "world."):
+		return "a mapping"
+	}
+	return goType
 }
 
 // maxErrors bounds the message of a badly broken file.
