@@ -39,8 +39,6 @@ type accessRequest struct {
 	done chan error // buffered: the writer never blocks on a caller
 }
 
-var errClosed = cpis.Errorf(cpis.KindInternal, "record access", "the store is closed")
-
 // RecordAccess durably records ev and returns once it is committed
 // (CP-IS068: the access is recorded immediately, before the answer goes
 // out). Inside the write transaction it decides ev.Shown: true for the
@@ -66,7 +64,7 @@ func (db *DB) RecordAccess(ctx context.Context, ev cpis.AccessEvent) error {
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
-		return errClosed
+		return cpis.Errorf(cpis.KindInternal, op, "the store is closed")
 	}
 	select {
 	case db.queue <- req:

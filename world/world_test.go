@@ -106,6 +106,26 @@ local_authorities:
 	}
 }
 
+// YAML would read these unquoted values as numbers and timestamps; the
+// world file takes them as written.
+func TestUnquotedScalars(t *testing.T) {
+	w, err := world.Parse([]byte(`
+endpoints:
+  - {asid: 200000000101, ods: RKE}
+local_authorities:
+  - {ods: V145, name: Islington, telecom: {emergency: "tel:1"}}
+records:
+  - {nhs_number: 9995260182, la: V145, plans: [{type: UCP, start: 2026-05-01, end: 2027-01-10}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Endpoints[0].ASID != "200000000101" || w.Records[0].NHSNumber != "9995260182" ||
+		!w.Records[0].Plans[0].Start.Equal(cpis.Date(2026, time.May, 1)) {
+		t.Errorf("parsed %+v", w)
+	}
+}
+
 func TestSampleFile(t *testing.T) {
 	w, err := world.ReadFile(filepath.Join("testdata", "sample.yaml"))
 	if err != nil {
