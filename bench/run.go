@@ -144,7 +144,7 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 		for _, s := range steps {
 			for _, proc := range []*process{gw, bare} {
 				if proc.exited() {
-					return fmt.Errorf("%s exited during the benchmark:\n%s", proc.name, proc.logTail())
+					return fmt.Errorf("%s ended during the benchmark (%s); its last output:\n%s", proc.name, proc.end, proc.logTail())
 				}
 			}
 			r, err := s.run()
@@ -222,6 +222,7 @@ type process struct {
 	cmd  *exec.Cmd
 	log  string
 	done chan struct{}
+	end  string // how it ended ("exit status 2", "signal: killed"), once done
 }
 
 func startProcess(name, logPath, path string, args ...string) (*process, error) {
@@ -240,7 +241,11 @@ func startProcess(name, logPath, path string, args ...string) (*process, error) 
 	}
 	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() {
-		_ = cmd.Wait()
+		if err := cmd.Wait(); err != nil {
+			p.end = err.Error()
+		} else {
+			p.end = "exit status 0"
+		}
 		f.Close()
 		close(p.done)
 	}()
@@ -273,13 +278,15 @@ func (p *process) stop() {
 	}
 }
 
-// logTail returns the end of the process's output, to explain a failure.
+// logTail returns the last lines of the process's output, to explain a
+// failure.
 func (p *process) logTail() string {
 	b, _ := os.ReadFile(p.log)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
 	}
-	return string(bytes.TrimSpace(b))
+	return string(bytes.Join(lines, []byte("\n")))
 }
 
 // waitAnswering waits up to a minute for the server to answer HTTP at url
@@ -294,7 +301,7 @@ func waitAnswering(ctx context.Context, p *process, c *Client, url string) error
 			return nil
 		}
 		if p.exited() {
-			return fmt.Errorf("%s exited before answering:\n%s", p.name, p.logTail())
+			return fmt.Errorf("%s ended before answering (%s); its last output:\n%s", p.name, p.end, p.logTail())
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer at %s within a minute: %v\n%s", p.name, url, err, p.logTail())
