@@ -81,11 +81,44 @@ func (v *Validator) Validate(n *libxml2.Node) []Issue {
 	}
 	var issues []Issue
 	for _, e := range s.ValidateElement(n) {
-		issues = append(issues, Issue{Line: e.Line, Msg: e.Msg})
+		issues = append(issues, Issue{Line: e.Line, Msg: redactNHSNumbers(e.Msg)})
 	}
 	if name == InteractionQuery {
 		_, spine := parseQuery(n)
 		issues = append(issues, spine...)
 	}
 	return issues
+}
+
+// redactNHSNumbers hides every run of exactly ten digits, the shape of an
+// NHS number, in a schema error: libxml2 quotes the values it refuses, and an
+// issue becomes a message sent on the wire and logged, which must never carry
+// patient data (cpis.Error). ASIDs and SDS ids (twelve digits) and line
+// numbers stay readable.
+func redactNHSNumbers(s string) string {
+	var b []byte
+	run := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			run++
+			continue
+		}
+		if run == 10 {
+			if b == nil {
+				b = make([]byte, 0, len(s))
+				b = append(b, s[:i-run]...)
+			}
+			b = append(b, "**********"...)
+		} else if b != nil {
+			b = append(b, s[i-run:i]...)
+		}
+		if b != nil && i < len(s) {
+			b = append(b, s[i])
+		}
+		run = 0
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }

@@ -88,3 +88,21 @@ func TestIssueString(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Schema errors quote the values they refuse; an NHS number among them is
+// hidden, since issues are sent on the wire and logged.
+func TestValidateHidesNHSNumbers(t *testing.T) {
+	doc := strings.Replace(string(readTestdata(t, "query-person.xml")), `<processingCode code="P"/>`, `<processingCode code="9990000026"/>`, 1)
+	issues := officialValidator(t).Validate(queryElement(t, []byte(doc)))
+	if len(issues) == 0 {
+		t.Fatal("no issue")
+	}
+	for _, is := range issues {
+		if strings.Contains(is.Msg, "9990000026") {
+			t.Errorf("issue carries the NHS number: %s", is)
+		}
+	}
+	if !strings.Contains(issues[0].Msg, "**********") {
+		t.Errorf("issue %q does not show where the value was", issues[0].Msg)
+	}
+}
