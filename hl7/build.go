@@ -16,7 +16,7 @@ import (
 type Reply struct {
 	MessageID    string    // the reply's id: an upper-case UUID; one is made when empty
 	CreationTime time.Time // when the reply was made
-	RequestID    string    // the query's wrapper id, for acknowledgement/messageRef
+	RequestID    string    // the query's wrapper id: a failure's acknowledgement/messageRef (the query response's schema has no acknowledgement)
 	GatewayASID  string    // the gateway's ASID: sender of the reply and its author1
 	ToASID       string    // the querying system's ASID: receiver of the reply
 }
@@ -82,9 +82,10 @@ func addText(p *etree.Element, tag, text string) *etree.Element {
 }
 
 // wrapperHead writes the transmission wrapper up to acceptAckCode
-// (MCCI_MT010101UK12 / MCCI_MT020101UK12).
+// (MCCI_MT010101UK12 / MCCI_MT020101UK12); r.MessageID has been through
+// messageID.
 func wrapperHead(root *etree.Element, interaction string, r Reply) {
-	add(root, "id", "root", messageID(r.MessageID))
+	add(root, "id", "root", r.MessageID)
 	add(root, "creationTime", "value", timestamp(r.CreationTime))
 	add(root, "versionCode", "code", versionCode)
 	add(root, "interactionId", "root", oidInteraction, "extension", interaction)

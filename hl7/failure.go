@@ -91,6 +91,7 @@ func QueryFailure(r Reply, q Query, f Failure) ([]byte, error) {
 	if f.Code == "" || f.ResponseCode == "" {
 		return nil, cpis.Errorf(cpis.KindInternal, "hl7", "a query failure needs a code and a response code")
 	}
+	r.MessageID = messageID(r.MessageID)
 	root := newMessage(InteractionQueryFailure, false)
 	wrapperHead(root, InteractionQueryFailure, r)
 

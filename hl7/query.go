@@ -130,8 +130,7 @@ func invalidError(op string, issues []Issue) error {
 // needs its id and ASIDs.
 func ParseWrapper(msg *libxml2.Node) Wrapper {
 	var w Wrapper
-	var q queryReader
-	q.wrapper(msg, &w)
+	readWrapper(msg, &w)
 	return w
 }
 
@@ -159,15 +158,15 @@ func parseQuery(root *libxml2.Node) (Query, []Issue) {
 		r.fail(root, "the message is %s, not %s in namespace %s", root.LocalName(), InteractionQuery, NS)
 		return q, r.issues
 	}
-	cae, interaction := r.wrapper(root, &q.Wrapper)
+	cae, interaction := readWrapper(root, &q.Wrapper)
 
 	// Spine: the interaction id names the message actually sent, under the
 	// NHS interaction OID.
 	switch {
 	case interaction == nil:
 		r.fail(root, "the message has no interactionId")
-	case interaction.Attr("extension") != root.LocalName():
-		r.fail(interaction, "interactionId/@extension must be %s, the name of the message's root element", root.LocalName())
+	case q.InteractionID != InteractionQuery:
+		r.fail(interaction, "interactionId/@extension must be %s, the name of the message's root element", InteractionQuery)
 	case interaction.Attr("root") != oidInteraction:
 		r.fail(interaction, "interactionId/@root must be %s", oidInteraction)
 	}
@@ -183,13 +182,13 @@ func parseQuery(root *libxml2.Node) (Query, []Issue) {
 	return q, r.issues
 }
 
-// wrapper reads the transmission wrapper into w and returns the control act
+// readWrapper reads the transmission wrapper into w and returns the control act
 // and the interactionId element. The first of each element counts.
 //
 // The walk looks elements up by name (Node.Child compares in C memory)
 // rather than reading every element's names, which would copy each into a
 // Go string: this is the per-request hot path.
-func (r *queryReader) wrapper(msg *libxml2.Node, w *Wrapper) (cae, interaction *libxml2.Node) {
+func readWrapper(msg *libxml2.Node, w *Wrapper) (cae, interaction *libxml2.Node) {
 	if msg == nil {
 		return nil, nil
 	}

@@ -45,6 +45,7 @@ func QueryResponse(r Reply, q Query, a cpis.Answer) ([]byte, error) {
 	if err := checkAnswer(a); err != nil {
 		return nil, err
 	}
+	r.MessageID = messageID(r.MessageID)
 	root := newMessage(InteractionQueryResponse, true)
 	wrapperHead(root, InteractionQueryResponse, r)
 	wrapperAddresses(root, r)
@@ -122,7 +123,7 @@ func responseID(r Reply, q Query) string {
 	if isUUID(q.QueryID) {
 		return strings.ToUpper(q.QueryID)
 	}
-	return messageID(r.MessageID)
+	return r.MessageID
 }
 
 // eventID is an access event's id as the schema wants it, an upper-case
