@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"spinegw/conformance"
+	"spinegw/cpis"
+	"spinegw/hl7"
+	"spinegw/hl7/schema"
+	"spinegw/soap"
+	"spinegw/store"
+	"spinegw/world"
+)
+
+func newServe(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the CP-IS SOAP endpoint (POST /sync-service)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, stdout, stderr)
+		},
+	}
+	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body")
+	return cmd
+}
+
+// newValidator compiles the embedded schemas, or the set in dir.
+func newValidator(dir string) (*hl7.Validator, error) {
+	var fsys fs.FS = schema.FS
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	return hl7.NewValidator(fsys, schema.Entry)
+}
+
+func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	clock, err := parseClock(cfg.Clock, time.Now)
+	if err != nil {
+		return err
+	}
+	maxBody, err := parseSize(cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	if len(cfg.ASID) != 12 {
+		return fmt.Errorf("--asid must be 12 digits")
+	}
+	validator, err := newValidator(cfg.Schemas)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var demo *cpis.World
+	if cfg.World != "" {
+		w, err := world.ReadFile(cfg.World)
+		if err != nil {
+			return err
+		}
+		if err := db.MergeWorld(ctx, w); err != nil {
+			return err
+		}
+		demo = &w
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	srv := soap.NewServer(soap.Config{
+		Service:   &cpis.Service{Store: db, Clock: clock},
+		Validator: validator,
+		ASID:      cfg.ASID,
+		MaxBody:   maxBody,
+		Log:       logger,
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	url := "http://" + ln.Addr().String() + "/sync-service"
+	fmt.Fprintf(stdout, "spinegw listening on %s (ASID %s, store %s, clock %s)\n", url, cfg.ASID, cfg.DB, cfg.Clock)
+	if demo != nil {
+		if err := printDemo(stdout, *demo, cfg, clock, url); err != nil {
+			fmt.Fprintf(stdout, "(no demo query: %v)\n", err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// printDemo writes a positive query for the loaded world beside the store and
+// prints the curl command that sends it.
+func printDemo(w io.Writer, world cpis.World, cfg Config, clock cpis.Clock, url string) error {
+	req, err := conformance.DemoQuery(world, cfg.ASID, clock.Now())
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(filepath.Dir(cfg.DB), "demo-query.xml")
+	if err := os.WriteFile(path, req.Body, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nTry a positive CP-IS NHS Query (%s):\n\n  curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: %s' --data-binary @%s %s\n\n",
+		req.Title, soap.ActionQuery, path, url)
+	return nil
+}
