@@ -1,0 +1,189 @@
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"spinegw/conformance"
+	"spinegw/cpis"
+	"spinegw/hl7"
+	"spinegw/hl7/schema"
+	"spinegw/internal/libxml2"
+	"spinegw/soap"
+	"spinegw/store"
+	"spinegw/world"
+)
+
+var update = flag.Bool("update", false, "rewrite the corpus in cases/ from corpus.go")
+
+// officialSchemas is the NHS CP-IS schema set beside the project.
+const officialSchemas = "../../shared/spine-schemas/CPIS"
+
+func readWorld(t *testing.T) (cpis.World, conformance.Suite) {
+	t.Helper()
+	suite, err := conformance.ReadSuite(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := world.ReadFile(suite.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, suite
+}
+
+// The corpus on disk is exactly what corpus.go generates.
+func TestCorpusUpToDate(t *testing.T) {
+	w, suite := readWorld(t)
+	if *update {
+		if err := os.RemoveAll("cases"); err != nil {
+			t.Fatal(err)
+		}
+		if err := conformance.Generate(".", w, suite); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmp := t.TempDir()
+	if err := conformance.Generate(tmp, w, suite); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := conformance.Load(filepath.Join(tmp, "cases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := conformance.Load("cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh) != len(onDisk) {
+		t.Fatalf("cases/ has %d cases, corpus.go %d: run go test ./conformance -update", len(onDisk), len(fresh))
+	}
+	for i := range fresh {
+		if fresh[i].Name != onDisk[i].Name || !bytes.Equal(fresh[i].Request, onDisk[i].Request) {
+			t.Errorf("case %s differs from corpus.go: run go test ./conformance -update", onDisk[i].Name)
+		}
+	}
+}
+
+// startGateway serves the suite's world from a fresh store, clock frozen.
+func startGateway(t *testing.T) (*httptest.Server, *store.DB) {
+	t.Helper()
+	w, suite := readWorld(t)
+	now, err := time.Parse(time.RFC3339, suite.Clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "spinegw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.MergeWorld(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	v, err := hl7.NewValidator(schema.FS, schema.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(soap.NewServer(soap.Config{
+		Service:   &cpis.Service{Store: db, Clock: cpis.ClockFunc(func() time.Time { return now })},
+		Validator: v,
+		ASID:      suite.GatewayASID,
+	}))
+	t.Cleanup(srv.Close)
+	return srv, db
+}
+
+// Every case of the corpus gets its expected answer from the real server,
+// and every HL7 message the gateway sends validates against the official
+// NHS schema set.
+func TestCorpus(t *testing.T) {
+	srv, _ := startGateway(t)
+	cases, err := conformance.Load("cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	official, err := hl7.NewValidator(os.DirFS(officialSchemas), schema.Entry)
+	if err != nil {
+		t.Fatalf("official schema set %s: %v", officialSchemas, err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			res := conformance.Run(context.Background(), http.DefaultClient, srv.URL+"/sync-service", c)
+			for _, f := range res.Failures {
+				t.Error(f)
+			}
+			if c.Expect.Root == "Fault" {
+				return
+			}
+			doc, err := libxml2.Parse(res.Reply, libxml2.ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer doc.Free()
+			body, _ := doc.XPath("/soap:Envelope/soap:Body/*", conformance.Namespaces)
+			if len(body) != 1 {
+				t.Fatal("reply has no body element")
+			}
+			for _, is := range official.Validate(body[0]) {
+				t.Errorf("reply fails the official schema: line %d: %s", is.Line, is.Msg)
+			}
+		})
+	}
+}
+
+// CP-IS068: a positive answer's access event is in the store when the reply
+// arrives; refused and negative queries record nothing.
+func TestCorpusRecordsOnlyPositiveAccesses(t *testing.T) {
+	srv, db := startGateway(t)
+	cases, err := conformance.Load("cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		res := conformance.Run(context.Background(), http.DefaultClient, srv.URL+"/sync-service", c)
+		if !res.OK() {
+			continue // reported by TestCorpus
+		}
+		nhs := nhsOf(t, c.Request)
+		if nhs == "" {
+			continue
+		}
+		events, err := db.AccessEvents(context.Background(), cpis.NHSNumber(nhs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Expect.Root == "REPC_IN000007GB01" && len(events) == 0 {
+			t.Errorf("%s: positive answer without an access event", c.Name)
+		}
+	}
+	for _, nhs := range []string{"9990001847", "9990001421", "9990001561"} {
+		events, _ := db.AccessEvents(context.Background(), cpis.NHSNumber(nhs))
+		if len(events) != 0 {
+			t.Errorf("negative query for %s recorded %d access events", nhs, len(events))
+		}
+	}
+}
+
+func nhsOf(t *testing.T, req []byte) string {
+	doc, err := libxml2.Parse(req, libxml2.ParseOptions{})
+	if err != nil {
+		return ""
+	}
+	defer doc.Free()
+	n, _ := doc.XPath("//hl7:person.NHSnumber/hl7:value", conformance.Namespaces)
+	if len(n) == 0 {
+		return ""
+	}
+	return n[0].Attr("extension")
+}
