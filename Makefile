@@ -1,0 +1,49 @@
+# spinegw: see README.md. Every target installs what it needs from Debian
+# first (scripts/deps.sh), so a fresh Debian 12 machine with Go works.
+GO      ?= go
+# Link Debian's SQLite rather than compiling the bundled amalgamation (a
+# minute of gcc on every cold build).
+TAGS    := -tags libsqlite3
+BIN     := bin/spinegw
+LISTEN  ?= 127.0.0.1:8080
+
+.PHONY: all deps build run test vet fuzz bench bench-upload conformance clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	$(GO) build $(TAGS) -o $(BIN) ./cmd/spinegw
+
+## run: the gateway on $(LISTEN) with an embedded SQLite file and the demo world
+run: build
+	$(BIN) serve --listen $(LISTEN) --db spinegw.db --world demo/world.yaml
+
+## test: every test (unit, golden, conformance corpus, end to end), vet and a
+## short run of each fuzz target
+test: deps vet
+	$(GO) test $(TAGS) -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+vet: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l . ; echo "gofmt needed"; exit 1; }
+	$(GO) vet $(TAGS) ./...
+
+FUZZTIME ?= 60s
+## fuzz: each fuzz target for FUZZTIME
+fuzz: deps
+	@for pkg in $$($(GO) list $(TAGS) ./...); do \
+	  for f in $$($(GO) test $(TAGS) -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/spinegw-fuzz.log 2>&1 || { cat /tmp/spinegw-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+## bench: query load benchmark against a bare net/http baseline (see docs/performance.md)
+bench: build
+	$(GO) run $(TAGS) ./cmd/spinegw-bench run --spinegw $(BIN)
+
+clean:
+	rm -rf bin spinegw.db spinegw.db-wal spinegw.db-shm demo-query.xml
