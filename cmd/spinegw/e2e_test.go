@@ -76,7 +76,11 @@ func startServe(t *testing.T, args ...string) (addr, curl string) {
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
-		// Patient data never appears in logs.
+		// CP-IS061: a transmission log line per exchange (time, origin,
+		// destination, interaction, outcome) and patient data never in logs.
+		if !strings.Contains(stderr.String(), `"msg":"transmission","interaction":"QUPC_IN000006GB01","from":"200000000101","to":"990000000001","outcome":"positive"`) {
+			t.Errorf("no transmission log line for the query: %s", stderr.String())
+		}
 		for _, nhs := range []string{"9990001006", "9990001073", "9990001146"} {
 			if strings.Contains(stderr.String(), nhs) {
 				t.Errorf("the log contains NHS number %s", nhs)
