@@ -130,6 +130,8 @@ func TestQueryFailureGolden(t *testing.T) {
 		{"not-found.xml", hl7.NotFound()},
 		{"smsp-0001.xml", hl7.SMSP("SMSP-0001", "line 12: Element '{urn:hl7-org:v3}processingCode', attribute 'code': [facet 'enumeration'] The value 'X' is not an element of the set {'D', 'P', 'T'}.")},
 		{"smsp-0005.xml", hl7.SMSP("SMSP-0005", "the role profile does not hold activity B0107 View Child Protection Plan information")},
+		{"smsp-0002.xml", hl7.SMSP("SMSP-0002", "the response built for the query did not validate")},
+		{"smsp-0004.xml", hl7.SMSP("SMSP-0004", "the CP-IS service could not be reached")},
 		{"smsp-9999.xml", hl7.SMSP("SMSP-9999", "the gateway failed to process the query")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
