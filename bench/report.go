@@ -61,6 +61,10 @@ const (
 	targetCPUQuery = 0.7  // ms of gateway CPU per query, open loop
 )
 
+// noisyCores is the other processes' load above which the report warns
+// that the machine was shared.
+const noisyCores = 0.25
+
 func verdict(ok bool, v float64) string {
 	switch {
 	case math.IsNaN(v):
@@ -128,6 +132,14 @@ func Report(w io.Writer, m Machine, o RunOptions, syn *Synthetic, size int, pair
 	pr("| Open-loop p50 latency at %.0f q/s | %.2f ms | <= %.0f ms | %s |", o.Rate, p50, targetP50, verdict(p50 <= targetP50, p50))
 	pr("| Gateway CPU per query at %.0f q/s | %.3f ms | <= %.1f ms | %s |", o.Rate, cpu, targetCPUQuery, verdict(cpu <= targetCPUQuery, cpu))
 	pr("")
+	// Other processes take whatever CPU the measured ones leave idle, so
+	// this is a floor on the contention, not a measure of it.
+	other := medianOf(pairs, func(p *Pair) float64 { return p.ClosedGateway.OtherLoad() })
+	if other >= noisyCores {
+		pr("Other processes kept %.2f of the %d cores busy (median, gateway closed loop): the machine was shared,", other, m.CPUs)
+		pr("and rates and latencies are worse than an idle machine would give. CPU per query is less affected.")
+		pr("")
+	}
 
 	pr("### Medians")
 	pr("")
