@@ -1,11 +1,13 @@
 package hl7_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"spinegw/hl7"
+	"spinegw/internal/libxml2"
 )
 
 // The realistic queries of testdata are valid: schema and Spine checks alike.
@@ -104,5 +106,58 @@ func TestValidateHidesNHSNumbers(t *testing.T) {
 	}
 	if !strings.Contains(issues[0].Msg, "**********") {
 		t.Errorf("issue %q does not show where the value was", issues[0].Msg)
+	}
+}
+
+// One Validator serves every request at once, and builders share nothing:
+// run under -race.
+func TestConcurrentUse(t *testing.T) {
+	v := officialValidator(t)
+	query := readTestdata(t, "soap-env.xml")
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				doc, err := libxml2.Parse(query, libxml2.ParseOptions{})
+				if err != nil {
+					errs <- err
+					return
+				}
+				n := findElement(doc.Root(), hl7.NS, hl7.InteractionQuery)
+				if issues := v.Validate(n); len(issues) > 0 {
+					doc.Free()
+					errs <- fmt.Errorf("query: %v", issues)
+					return
+				}
+				q, err := hl7.ParseQuery(n)
+				doc.Free()
+				if err != nil {
+					errs <- err
+					return
+				}
+				out, err := hl7.QueryResponse(fixedReply, q, fullAnswer())
+				if err != nil {
+					errs <- err
+					return
+				}
+				resp, err := libxml2.Parse(out, libxml2.ParseOptions{})
+				if err != nil {
+					errs <- err
+					return
+				}
+				issues := v.Validate(resp.Root())
+				resp.Free()
+				if len(issues) > 0 {
+					errs <- fmt.Errorf("response: %v", issues)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
