@@ -49,7 +49,7 @@ func (p *Pair) Ratio() float64 {
 // server, measures them in alternating pairs and writes the report. Every
 // process it starts is stopped and every temporary file removed before it
 // returns, whatever happens.
-func Run(ctx context.Context, o RunOptions) (err error) {
+func Run(ctx context.Context, o RunOptions) error {
 	spinegw, err := filepath.Abs(o.Spinegw)
 	if err != nil {
 		return err
@@ -142,14 +142,15 @@ func Run(ctx context.Context, o RunOptions) (err error) {
 			{&p.OpenBare, func() (Result, error) { return client.OpenLoop(ctx, bareT, o.Rate, o.Window, o.Workers, grace) }},
 		}
 		for _, s := range steps {
+			r, err := s.run()
+			if err != nil {
+				return fmt.Errorf("pair %d, %s loop against the %s: %w", i+1, r.Mode, r.Target, err)
+			}
+			// A server that died mid-loop shows as errors; say why instead.
 			for _, proc := range []*process{gw, bare} {
 				if proc.exited() {
 					return fmt.Errorf("%s ended during the benchmark (%s); its last output:\n%s", proc.name, proc.end, proc.logTail())
 				}
-			}
-			r, err := s.run()
-			if err != nil {
-				return fmt.Errorf("pair %d, %s loop against the %s: %w", i+1, r.Mode, r.Target, err)
 			}
 			*s.into = r
 			logf("pair %d %-6s %-7s %s", i+1, r.Mode, r.Target, summary(&r))
