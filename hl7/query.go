@@ -247,25 +247,25 @@ func (r *queryReader) agentPerson(author *libxml2.Node, a *cpis.Author) {
 	user := extension(idWithRoot(child(ap, "agentPersonSDS"), oidSDSUser))
 	role := extension(idWithRoot(child(child(ap, "part"), "partSDSRole"), oidSDSJobRole))
 	var missing []string
-	if rp == "" {
+	if blank(rp) {
 		missing = append(missing, "the SDS role profile id (AgentPersonSDS/id, root "+oidRoleProfile+")")
 	}
-	if user == "" {
+	if blank(user) {
 		missing = append(missing, "the SDS user id (agentPersonSDS/id, root "+oidSDSUser+")")
 	}
-	if role == "" {
+	if blank(role) {
 		missing = append(missing, "the job role (part/partSDSRole/id, root "+oidSDSJobRole+")")
 	}
 	if len(missing) > 0 {
 		r.fail(ap, "the control act author lacks %s", strings.Join(missing, " and "))
 	}
-	if user != "" {
+	if !blank(user) {
 		a.UserIDs = append(a.UserIDs, user)
 	}
-	if rp != "" {
+	if !blank(rp) {
 		a.RoleProfileIDs = append(a.RoleProfileIDs, rp)
 	}
-	if role != "" {
+	if !blank(role) {
 		a.JobRoles = append(a.JobRoles, role)
 	}
 }
@@ -281,7 +281,7 @@ func (r *queryReader) payload(p *libxml2.Node, q *Query) {
 	}
 	// Spine: the query must name the NHS number it asks about.
 	q.NHSNumber = attr(child(child(child(p, "queryByParameter"), "person.NHSnumber"), "value"), "extension")
-	if q.NHSNumber == "" {
+	if blank(q.NHSNumber) {
 		r.fail(p, "the query carries no NHS number (queryByParameter/person.NHSnumber/value/@extension)")
 	}
 }
@@ -315,12 +315,12 @@ func (r *queryReader) payloadAuthor(author *libxml2.Node, a *cpis.Author) {
 
 // assignedAuthor reads a person author (COCT_TP145102GB01.AssignedAuthor).
 func assignedAuthor(p *libxml2.Node, a *cpis.Author) {
-	if code := attr(child(p, "code"), "code"); code != "" {
+	if code := attr(child(p, "code"), "code"); !blank(code) {
 		a.JobRoles = append(a.JobRoles, code)
 	}
 	for _, id := range p.Children(NS, "id") {
 		ext := id.Attr("extension")
-		if ext == "" {
+		if blank(ext) {
 			continue
 		}
 		switch id.Attr("root") {
@@ -344,7 +344,7 @@ func systemAuthor(s *libxml2.Node, a *cpis.Author) {
 	// see like a person author's (CP-IS041); the first named is shown.
 	for _, ia := range s.Children(NS, "indirectAuthority") {
 		e := child(ia, "superiorAssignedEntity")
-		if code := attr(child(e, "code"), "code"); code != "" {
+		if code := attr(child(e, "code"), "code"); !blank(code) {
 			a.JobRoles = append(a.JobRoles, code)
 		}
 		if a.Name.IsZero() {
@@ -418,7 +418,10 @@ func attr(n *libxml2.Node, name string) string {
 	return n.Attr(name)
 }
 
-func extension(n *libxml2.Node) string { return strings.TrimSpace(attr(n, "extension")) }
+func extension(n *libxml2.Node) string { return attr(n, "extension") }
+
+// blank reports whether an identifier is absent in all but name.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 func text(n *libxml2.Node) string {
 	if n == nil {
