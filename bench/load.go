@@ -462,7 +462,9 @@ func (c *Client) OpenLoop(ctx context.Context, t Target, rate float64, window ti
 	if err != nil {
 		return res, err
 	}
-	res.Window = end.Sub(sched.Start)
+	// The schedule spans N intervals whatever the server does; a slower
+	// server stretches the window by its drain.
+	res.Window = max(end.Sub(sched.Start), sched.End().Sub(sched.Start))
 	res.charge(a, b)
 	for _, w := range ws {
 		res.merge(&w.tally)
