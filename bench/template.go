@@ -63,15 +63,6 @@ var fieldNames = [numFields]string{
 // Values holds one value per placeholder.
 type Values [numFields]string
 
-// Map returns the values by placeholder name, as text/template takes them.
-func (v *Values) Map() map[string]string {
-	m := make(map[string]string, numFields)
-	for f, name := range fieldNames {
-		m[name] = v[f]
-	}
-	return m
-}
-
 type segment struct {
 	text  string
 	field Field // -1 for a literal
@@ -83,7 +74,6 @@ type segment struct {
 // measures, and every microsecond it spends is taken from the server.
 type Template struct {
 	segs []segment
-	size int // literal bytes, to presize buffers
 }
 
 // QueryTemplate returns the embedded NHS Query template.
@@ -107,12 +97,10 @@ func ParseTemplate(src string) (*Template, error) {
 		i := strings.Index(src, "{{")
 		if i < 0 {
 			t.segs = append(t.segs, segment{text: src, field: -1})
-			t.size += len(src)
 			break
 		}
 		if i > 0 {
 			t.segs = append(t.segs, segment{text: src[:i], field: -1})
-			t.size += i
 		}
 		j := strings.Index(src[i:], "}}")
 		if j < 0 {
@@ -140,10 +128,6 @@ func (t *Template) Append(dst []byte, v *Values) []byte {
 	}
 	return dst
 }
-
-// Size is the length of the template's literal text: a filled query is
-// somewhat longer.
-func (t *Template) Size() int { return t.size }
 
 func abbreviate(s string) string {
 	if len(s) > 40 {
