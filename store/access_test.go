@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -299,6 +300,53 @@ func TestConcurrentSameAccessorShownOnce(t *testing.T) {
 	if len(events) != n || shown != 1 {
 		t.Errorf("%d events, %d shown; want %d, 1", len(events), shown, n)
 	}
+}
+
+// Under reads and writes from 160 clients at once the WAL is still
+// checkpointed and restarted, not left to grow: checkpoints run on the
+// writer's connection between its transactions (SQLite's autocheckpoint).
+// A checkpointer on a connection of its own, tried to keep checkpoint
+// fsyncs off the commit path, never found the WAL fully copied while the
+// writer kept appending, and the WAL passed 200 MB in 5 seconds.
+func TestWALStaysBoundedUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 3 seconds")
+	}
+	db, path := open(t)
+	if err := db.MergeWorld(ctx, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	stop := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for c := 0; c < 160; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc := person(fmt.Sprintf("6%011d", c))
+			for i := 0; time.Now().Before(stop); i++ {
+				if _, err := db.Subject(ctx, "9995260107"); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := db.RecordAccess(ctx, event("9995260107", acc, t0.Add(time.Duration(i)*time.Second))); err != nil {
+					t.Error(err)
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 64 << 20 // seen: 10-18 MB; the starved variant: 200 MB+
+	if fi.Size() > limit {
+		t.Errorf("WAL at %d MB after %d accesses, want at most %d MB", fi.Size()>>20, n.Load(), limit>>20)
+	}
+	t.Logf("%d accesses, WAL %d KB", n.Load(), fi.Size()>>10)
 }
 
 // Close commits every event already queued: a caller told nil has its

@@ -77,6 +77,10 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The last connection out checkpoints the WAL into the database.
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("the WAL outlives Close: %v", err)
+	}
 	version := pragma(t, path, "user_version")
 	if version == "0" {
 		t.Fatal("user_version is 0 after the migrations")
