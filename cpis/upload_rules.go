@@ -262,10 +262,16 @@ func FileCode(outcomes []RecordOutcome) string {
 			ok++
 		}
 	}
+	return FileCodeCounts(ok, len(outcomes)-ok)
+}
+
+// FileCodeCounts is FileCode from the counts alone, for a pipeline that keeps
+// only the failed outcomes of a large file.
+func FileCodeCounts(succeeded, failed int) string {
 	switch {
-	case len(outcomes) > 0 && ok == len(outcomes):
+	case succeeded > 0 && failed == 0:
 		return CPF02
-	case ok > 0:
+	case succeeded > 0:
 		return CPF03
 	}
 	return CPF04
