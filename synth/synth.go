@@ -99,8 +99,8 @@ const (
 	officeTel    = "tel:02079460001"
 )
 
-// fileID returns the file id the options give.
-func (o Options) fileID() string {
+// ID returns the id the File carries: FileID, or LA-YYYYMMDD-SEED.
+func (o Options) ID() string {
 	if o.FileID != "" {
 		return o.FileID
 	}

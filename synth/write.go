@@ -133,7 +133,7 @@ func (x *xmlWriter) header(o Options) {
 	x.date(o.today())
 	x.s(formatClock(creationClock))
 	x.s(`"/>` + "\n" + `<id extension="`)
-	x.text(o.fileID())
+	x.text(o.ID())
 	x.s(`"/>` + "\n" + `<transmissionQuantity value="`)
 	x.buf = strconv.AppendInt(x.buf, int64(o.Records), 10)
 	x.s(`"/>` + "\n")

@@ -1,6 +1,7 @@
-// Command spinegw-bench is the load generator behind `make bench`: it
-// measures a running spinegw against a bare net/http handler. See package
-// spinegw/bench.
+// Command spinegw-bench is the load generator behind `make bench` and
+// `make bench-upload`: it measures a running spinegw against a bare net/http
+// handler, and LA Upload processing against a bare SQLite insert. See
+// package spinegw/bench.
 package main
 
 import (
@@ -10,5 +11,8 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "upload" {
+		os.Exit(bench.UploadMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(bench.Main(os.Args[1:], os.Stdout, os.Stderr))
 }
