@@ -9,18 +9,21 @@ import (
 	"spinegw/cpis"
 )
 
-// Roots of the identifiers a File uses.
+// Roots of the identifiers a File uses, and its namespaces.
 const (
-	rootNHSNumber = "2.16.840.1.113883.2.1.4.1"              // new-style NHS number
-	rootLocalID   = "2.16.840.1.113883.2.1.3.2.4.18.24"      // the LA's own child identifier
-	rootLA        = "2.16.840.1.113883.2.1.3.2.4.19.1"       // ODS organisation code
-	rootContentID = "2.16.840.1.113883.2.1.3.2.4.18.16"      // npfitlc:contentId template ids
-	hl7NS         = "urn:hl7-org:v3"                         // the File's namespace
-	npfitNS       = "NPFIT:HL7:Localisation"                 // npfitlc:contentId's namespace
-	creationClock = 2 * time.Hour                            // files are written overnight, as LA batches are
-	planTime      = "0000"                                   // plan dates are civil dates: midnight
-	indentRecord  = "\n"                                     // one record a line keeps diffs and greps usable
-	xmlDecl       = `<?xml version="1.0" encoding="UTF-8"?>` // the encoding the file is written in
+	rootNHSNumber = "2.16.840.1.113883.2.1.4.1"         // new-style NHS number
+	rootLocalID   = "2.16.840.1.113883.2.1.3.2.4.18.24" // the LA's own child identifier
+	rootLA        = "2.16.840.1.113883.2.1.3.2.4.19.1"  // ODS organisation code
+	rootContentID = "2.16.840.1.113883.2.1.3.2.4.18.16" // npfitlc:contentId template ids
+	hl7NS         = "urn:hl7-org:v3"
+	npfitNS       = "NPFIT:HL7:Localisation"
+)
+
+// Plan dates are civil dates, sent at midnight (the schema wants the time
+// of day too); the file is written at 02:00, as LA batches run overnight.
+const (
+	planTime      = "0000"
+	creationClock = 2 * time.Hour
 )
 
 // Generate makes the records of the file o describes, in file order, and
@@ -127,7 +130,7 @@ func (x *xmlWriter) err() error {
 }
 
 func (x *xmlWriter) header(o Options) {
-	x.s(xmlDecl + "\n")
+	x.s(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	x.s(`<File xmlns="` + hl7NS + `" xmlns:npfitlc="` + npfitNS + `">` + "\n")
 	x.s(`<creationTime value="`)
 	x.date(o.today())
@@ -167,7 +170,8 @@ var planNames = map[cpis.PlanType]planElems{
 }
 
 func (x *xmlWriter) record(r *cpis.UploadRecord) {
-	x.s(indentRecord + "<record><CP-ISRecord>")
+	// One record a line, so that a person can grep and diff the file.
+	x.s("\n<record><CP-ISRecord>")
 	for _, p := range r.Plans {
 		n := planNames[p.Type]
 		x.s(`<pertinentInformation><npfitlc:contentId root="` + rootContentID + `" extension="` + n.cmet + "#" + n.class + `"/>`)
