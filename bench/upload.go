@@ -109,7 +109,7 @@ func RunUpload(ctx context.Context, o UploadOptions) error {
 
 	cases := []*uploadCase{
 		{Name: "Average LA file", Records: o.Small, TargetRecords: averageLARecords, Target: targetAverageTime},
-		{Name: "Whole England cohort", Records: o.Records, TargetRecords: cohortRecords, Target: targetCohortTime},
+		{Name: "England cohort file", Records: o.Records, TargetRecords: cohortRecords, Target: targetCohortTime},
 	}
 	var wrong error
 	for _, c := range cases {

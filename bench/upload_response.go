@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"spinegw/cpis"
 )
@@ -78,7 +77,9 @@ func parseFileResponse(r io.Reader) (fileAnswer, error) {
 				return a, fmt.Errorf("unbalanced end element %s", t.Name.Local)
 			}
 			if t.Name.Local == "acknowledgementRecordDetail" {
-				if pos, ok := recordPosition(location.String()); ok && code != "" {
+				// Record-level codes only: the response also lists the
+				// file id (LAUFI) as a detail.
+				if pos, ok := recordPosition(location.String()); ok && strings.HasPrefix(code, "CPR") {
 					a.Codes[pos] = code
 				}
 			}
@@ -101,17 +102,20 @@ func attr(t xml.StartElement, name string) string {
 }
 
 // recordPosition reads the record number from a location such as
-// "record 2": the last run of digits in it.
+// "record 2" or "record 6 (local id X-6), new NHS number 9990000000": the
+// digits after the first "record". A location without one (the LAUFI
+// detail's is the file id) names no record.
 func recordPosition(loc string) (int, bool) {
-	end := strings.LastIndexFunc(loc, unicode.IsDigit)
-	if end < 0 {
+	i := strings.Index(loc, "record")
+	if i < 0 {
 		return 0, false
 	}
-	start := end
-	for start > 0 && loc[start-1] >= '0' && loc[start-1] <= '9' {
-		start--
+	rest := strings.TrimLeft(loc[i+len("record"):], " ")
+	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
 	}
-	n, err := strconv.Atoi(loc[start : end+1])
+	n, err := strconv.Atoi(rest[:end])
 	return n, err == nil && n > 0
 }
 

@@ -21,13 +21,14 @@ func fileResponse(fileCode string, codes []string) string {
 	ok := 0
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<FileResponse xmlns="urn:hl7-org:v3">`)
 	fmt.Fprintf(&b, `<acknowledgementFile><acknowledgementFileDetail><code code="%s"/></acknowledgementFileDetail></acknowledgementFile>`, fileCode)
-	b.WriteString(`<acknowledgementRecord>`)
+	// As the gateway writes it: the file id first, as a detail of its own.
+	b.WriteString(`<acknowledgementRecord><acknowledgementRecordDetail><code code="LAUFI"/><location>V999-20261122-1</location></acknowledgementRecordDetail>`)
 	for i, c := range codes {
 		if c == cpis.CPR06 {
 			ok++
 			continue
 		}
-		fmt.Fprintf(&b, `<acknowledgementRecordDetail><code code="%s" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.473"/><location>record %d</location></acknowledgementRecordDetail>`, c, i+1)
+		fmt.Fprintf(&b, `<acknowledgementRecordDetail><code code="%s" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.473"/><location>record %d (local id V999-%07d), new NHS number 9991827900</location></acknowledgementRecordDetail>`, c, i+1, i+1)
 	}
 	b.WriteString(`</acknowledgementRecord>`)
 	fmt.Fprintf(&b, `<failedReturnedCP-ISRecords><value value="%d"/></failedReturnedCP-ISRecords>`, len(codes)-ok)
@@ -68,7 +69,10 @@ func TestFileResponseCheck(t *testing.T) {
 }
 
 func TestRecordPosition(t *testing.T) {
-	for loc, want := range map[string]int{"record 2": 2, "record 230000": 230000, " 17 ": 17, "record": 0, "record 0": 0} {
+	for loc, want := range map[string]int{
+		"record 2": 2, "record 230000": 230000, "record 6 (local id V999-0000006), new NHS number 9991827900": 6,
+		"record 14 (local id V999-0000014)": 14, "V999-20261122-1": 0, "record": 0, "record 0": 0, "record x1": 0,
+	} {
 		got, ok := recordPosition(loc)
 		if got != want && ok || (want > 0) != ok {
 			t.Errorf("%q: got %d %v, want %d", loc, got, ok, want)
@@ -173,7 +177,7 @@ func TestRunUploadPlumbing(t *testing.T) {
 		t.Fatalf("RunUpload: %v\n%s", err, log.String())
 	}
 	report := out.String()
-	for _, want := range []string{"| Average LA file | 1 |", "| Average LA file | 2 |", "| Whole England cohort | 2 |", "n/a (target is for 230000 records)", "as expected"} {
+	for _, want := range []string{"| Average LA file | 1 |", "| Average LA file | 2 |", "| England cohort file | 2 |", "n/a (target is for 230000 records)", "as expected"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
 		}
