@@ -205,15 +205,16 @@ const (
 // cohortWeights are CP-IS083's England figures, in thousands of subjects.
 var cohortWeights = [...]int{lacOpen: 84, cppOpen: 50, ucpOpen: 1, ended: 95}
 
-// Shares within the cohorts, in percent.
+// Shares of records with each trait, in percent (of their cohort, for the
+// first four).
 const (
-	lacWithCPP    = 10  // looked-after children whose CPP ended as they came into care
-	cppWithLAC    = 3   // children on a CPP and looked after at once
-	endedCPP      = 55  // of the ended, a CPP (the rest a LAC, or both)
-	endedBoth     = 5   // of the ended, a CPP and a LAC
-	withDelete    = 0.5 // records whose plan carries a delete date (CP-IS009)
-	familyInCaps  = 5   // successful records sending the family name in capitals
-	noLocalIDPerc = 2   // records without the LA's own identifier (it is optional)
+	lacWithCPP     = 10  // looked-after children whose CPP ended as they came into care
+	cppWithLAC     = 3   // children on a CPP and looked after at once
+	endedCPP       = 55  // of the ended, a CPP (the rest a LAC, or both)
+	endedBoth      = 5   // of the ended, a CPP and a LAC
+	withDelete     = 0.5 // records whose plan carries a delete date (CP-IS009)
+	familyInCaps   = 5   // successful records sending the family name in capitals
+	withoutLocalID = 2   // records without the LA's own identifier (it is optional)
 )
 
 // generator makes the records of one file in order.
@@ -273,7 +274,7 @@ func (g *generator) next(pos int) record {
 	r := record{kind: kind}
 	u := &r.UploadRecord
 	u.Position = pos
-	if g.rng.IntN(100) >= noLocalIDPerc {
+	if g.rng.IntN(100) >= withoutLocalID {
 		u.LocalID = fmt.Sprintf("%s-%07d", g.o.LA, pos)
 	}
 	female := g.rng.IntN(2) == 0
