@@ -2,6 +2,7 @@ package synth_test
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -163,7 +164,7 @@ func TestLabelledCodes(t *testing.T) {
 // world (a superseded record's new number included).
 func TestNHSNumbers(t *testing.T) {
 	o := synth.DefaultOptions()
-	o.Records, o.Superseded, o.OldStyle = 50_000, 0.02, 0.01
+	o.Records, o.Superseded, o.OldStyle = 20_000, 0.02, 0.01
 	recs, codes, w := collect(t, o)
 	seen := map[string]bool{}
 	for i, r := range recs {
@@ -254,9 +255,12 @@ func TestCohortMix(t *testing.T) {
 		}
 	}
 	n := float64(len(recs))
+	// Within 15%, or four standard deviations of a binomial count for a
+	// share as small as the unborn plans'.
 	near := func(what string, got int, want float64) {
-		if f := float64(got) / n; f < want*0.85 || f > want*1.15 {
-			t.Errorf("%s: %.3f of the records, want about %.3f", what, f, want)
+		tol := max(0.15*want, 4*math.Sqrt(want*(1-want)/n))
+		if f := float64(got) / n; math.Abs(f-want) > tol {
+			t.Errorf("%s: %.4f of the records, want %.4f ± %.4f", what, f, want, tol)
 		}
 	}
 	near("looked after", lac, 84.0/230)
