@@ -452,3 +452,102 @@ func BenchmarkReadUpload(b *testing.B) {
 		})
 	}
 }
+
+// TestReadUploadCohort streams the England cohort, 230,000 records
+// generated on the fly through a pipe, with validation: resident memory
+// stays flat, whatever the file's size (CP-IS031).
+func TestReadUploadCohort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("230,000 records")
+	}
+	const n = 230000
+	set := uploadSchemaSets(t)["own"]
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeUpload(pw, n)) }()
+	base := upRSS(t)
+	peak := base
+	start := time.Now()
+	seen := 0
+	issues, err := hl7.ReadUpload(pr, set.file, func(cpis.Upload) error { return nil },
+		func(r cpis.UploadRecord) error {
+			if seen++; seen%10000 == 0 {
+				peak = max(peak, upRSS(t))
+			}
+			if r.Position != seen || len(r.Plans) != 1 {
+				return fmt.Errorf("record %d: %+v", seen, r)
+			}
+			return nil
+		})
+	if err != nil || len(issues) > 0 || seen != n {
+		t.Fatal(err, issues, seen)
+	}
+	t.Logf("%d records in %v; VmRSS %d KiB at start, peak growth %d KiB", n, time.Since(start), base, peak-base)
+	if peak-base > 64<<10 {
+		t.Errorf("resident memory grew by %d KiB", peak-base)
+	}
+}
+
+// upRSS reads the process's resident set size in KiB.
+func upRSS(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status")
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			var v int64
+			fmt.Sscan(f[1], &v)
+			return v
+		}
+	}
+	t.Skip("no VmRSS")
+	return 0
+}
+
+// FuzzReadUpload: whatever the bytes, reading them as an upload never
+// panics, refuses only with the core's error kinds, hands records over in
+// order, and calls the header at most once, before any record.
+func FuzzReadUpload(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "upload", "file-*.xml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`<File xmlns="urn:hl7-org:v3"><record><CP-ISRecord/></record></File>`))
+	s := uploadSchemaSets(f)["own"].file
+	f.Fuzz(func(t *testing.T, data []byte) {
+		headers, last := 0, 0
+		issues, err := hl7.ReadUpload(bytes.NewReader(data), s,
+			func(cpis.Upload) error {
+				if headers++; headers > 1 || last > 0 {
+					t.Fatalf("header call %d after record %d", headers, last)
+				}
+				return nil
+			},
+			func(r cpis.UploadRecord) error {
+				if r.Position < last || r.Position > last+1 || headers != 1 {
+					t.Fatalf("record %d after %d, %d headers", r.Position, last, headers)
+				}
+				last = r.Position
+				return nil
+			})
+		for _, is := range issues {
+			if is.Line < 0 || is.Msg == "" {
+				t.Fatalf("issue %+v", is)
+			}
+		}
+		if err != nil {
+			var ce *cpis.Error
+			if !errors.As(err, &ce) || (ce.Kind != cpis.KindNotWellFormed && ce.Kind != cpis.KindHostile) {
+				t.Fatalf("error %T %v", err, err)
+			}
+		}
+	})
+}
