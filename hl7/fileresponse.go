@@ -81,7 +81,8 @@ type FileReply struct {
 //     the uploaded file's id, as keyword LAUFI ("LA Upload File Id", code
 //     system ...17.469) with the id as its location, so that the response
 //     names the file it answers (CP-IS019: FileResponse has no other place
-//     for it, its id being its own); the reason of a file-level answer,
+//     for it, its id being its own) and the LA can tell which of its files
+//     are still unanswered (CP-SC016, CP-SC017); the reason of a file-level answer,
 //     when res.Detail has one (CPF01), as the file code with the reason as
 //     its original text, location "file"; then one detail per outcome that
 //     is not a success, in the order given: the record code (CPR01..CPR07,

@@ -380,7 +380,8 @@ var uploadPlanTemplates = [...]struct {
 
 // uploadPlan reads a pertinentInformation: the plan's start date
 // (component), end date (component1; for a UCP the expected due date,
-// CP-IS011) and delete date (component2, CP-IS009), each as a civil date.
+// CP-IS011, CP-SC013) and delete date (component2, CP-IS009), each as a
+// civil date.
 // An end or delete date sent as nil (xsi:nil, which the schema allows) is
 // none. A plan in an unknown template keeps its element name as its type,
 // which the core refuses.
