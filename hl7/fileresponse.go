@@ -3,6 +3,7 @@ package hl7
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ type FileReply struct {
 //     transmissionQuantity: res.Quantity, the number of records received;
 //   - acknowledgementFile: the file code res.Code (CPF01..CPF06) with its
 //     display name;
-//   - acknowledgementRecord, always present, whose details are, in order:
+//   - acknowledgementRecord, whose details are, in order:
 //     the uploaded file's id, as keyword LAUFI ("LA Upload File Id", code
 //     system ...17.469) with the id as its location, so that the response
 //     names the file it answers (CP-IS019: FileResponse has no other place
@@ -133,19 +134,25 @@ func WriteFileResponse(w io.Writer, r FileReply, res cpis.UploadResult) error {
 	a.attr(fileName)
 	a.s("\"/>\n    </acknowledgementFileDetail>\n  </acknowledgementFile>\n")
 
-	a.s("  <acknowledgementRecord>\n")
-	if fid := strings.TrimSpace(res.FileID); fid != "" {
-		a.detail("LAUFI", ackOIDObservation, "LA Upload File Id", "", fid)
-	}
-	if res.Detail != "" {
-		a.detail(res.Code, ackOIDFileCode, fileName, res.Detail, "file")
-	}
-	for _, o := range res.Outcomes {
-		if !o.Success() {
-			a.detail(o.Code, ackOIDRecordCode, ackRecordNames[o.Code], o.Detail, ackLocation(o))
+	fid := strings.TrimSpace(res.FileID)
+	failed := slices.ContainsFunc(res.Outcomes, func(o cpis.RecordOutcome) bool { return !o.Success() })
+	// acknowledgementRecord needs at least one detail: with nothing to say
+	// (no file id, no reason, no failure) it is left out, as it may be.
+	if fid != "" || res.Detail != "" || failed {
+		a.s("  <acknowledgementRecord>\n")
+		if fid != "" {
+			a.detail("LAUFI", ackOIDObservation, "LA Upload File Id", "", fid)
 		}
+		if res.Detail != "" {
+			a.detail(res.Code, ackOIDFileCode, fileName, res.Detail, "file")
+		}
+		for _, o := range res.Outcomes {
+			if !o.Success() {
+				a.detail(o.Code, ackOIDRecordCode, ackRecordNames[o.Code], o.Detail, ackLocation(o))
+			}
+		}
+		a.s("  </acknowledgementRecord>\n")
 	}
-	a.s("  </acknowledgementRecord>\n")
 
 	a.s("  <communicationFunctionRcv>\n")
 	a.organisation(res.LA)

@@ -234,6 +234,18 @@ func TestFileResponseFileError(t *testing.T) {
 	}
 }
 
+// TestFileResponseNothingToSay: with no file id, no reason and no failure
+// there is no acknowledgementRecord at all, which the schema allows, rather
+// than an empty one, which it does not.
+func TestFileResponseNothingToSay(t *testing.T) {
+	out := writeAck(t, ackReply, cpis.UploadResult{LA: exampleshireLA, Code: cpis.CPF02, Quantity: 1, Succeeded: 1,
+		Outcomes: []cpis.RecordOutcome{{Position: 1, Code: cpis.CPR06}}})
+	mustValidateResponse(t, out)
+	if bytes.Contains(out, []byte("acknowledgementRecord")) {
+		t.Errorf("%s", out)
+	}
+}
+
 // TestFileResponseEscaping: whatever text a detail or a record holds, the
 // response stays well-formed and valid and says what it was given.
 func TestFileResponseEscaping(t *testing.T) {
