@@ -29,6 +29,11 @@ const (
 	ActionQuery         = "urn:nhs:names:services:cpisquery/QUPC_IN000006GB01"
 	ActionQueryResponse = "urn:nhs:names:services:cpisquery/REPC_IN000007GB01"
 	ActionQueryFailure  = "urn:nhs:names:services:cpisquery/QUQI_IN010000UK14"
+
+	// ActionUpload is the DMS interaction name of the CP-IS Local Authority
+	// Upload; ActionUploadResponse names the FileResponse sent back.
+	ActionUpload         = "urn:GB-en-NHS:iops:interaction:CP-ISLocalAuthorityUpload-v1-0"
+	ActionUploadResponse = "urn:GB-en-NHS:iops:interaction:CP-ISLocalAuthorityAcknowledgementResponse-v1-0"
 )
 
 // Envelope is a parsed request envelope. Body is the HL7 message element, the

@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"spinegw/cpis"
 	"spinegw/hl7"
 	"spinegw/internal/libxml2"
+	"spinegw/upload"
 )
 
 // Config is what the SOAP endpoint needs.
@@ -25,6 +27,13 @@ type Config struct {
 	MaxBody   int64  // largest request body accepted, bytes
 	MaxDepth  int    // deepest element nesting accepted
 	Log       *slog.Logger
+	// Upload answers LA Upload files; nil means the SOAP upload route is off.
+	Upload Uploader
+}
+
+// Uploader processes an LA Upload file (the upload package's Service).
+type Uploader interface {
+	Process(ctx context.Context, src upload.Source, r io.Reader) (upload.Result, error)
 }
 
 // Server serves the CP-IS SOAP endpoint.
@@ -111,6 +120,13 @@ func (s *Server) syncService(w http.ResponseWriter, r *http.Request) {
 	switch env.Action {
 	case ActionQuery:
 		s.query(r.Context(), w, env, &out)
+	case ActionUpload:
+		if s.cfg.Upload == nil {
+			s.fault(w, &out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the gateway does not take uploads over SOAP"))
+			return
+		}
+		out.interaction = "File"
+		s.upload(r.Context(), w, env, &out)
 	default:
 		s.fault(w, &out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the gateway does not serve the action %q", env.Action))
 	}
@@ -277,4 +293,53 @@ func (s *Server) writeFault(w http.ResponseWriter, out *outcome, f Fault) {
 	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	_ = WriteFault(w, f)
+}
+
+// upload takes an LA Upload File sent over SOAP through the same pipeline as
+// the mailbox and the command line, and replies with its FileResponse.
+func (s *Server) upload(ctx context.Context, w http.ResponseWriter, env *Envelope, out *outcome) {
+	if env.Body.NamespaceURI() != NSHL7 || env.Body.LocalName() != "File" {
+		s.fault(w, out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the body of an LA Upload must hold a File in namespace %s", NSHL7))
+		return
+	}
+	sender, err := s.checkAddressing(ctx, env)
+	if err != nil {
+		s.fault(w, out, err)
+		return
+	}
+	file, err := env.Body.OuterXML()
+	if err != nil {
+		s.fault(w, out, err)
+		return
+	}
+	res, err := s.cfg.Upload.Process(ctx, upload.Source{Route: upload.RouteSOAP, Sender: &sender}, bytes.NewReader(file))
+	if err != nil {
+		s.fault(w, out, err)
+		return
+	}
+	header := ReplyHeader{
+		MessageID: "uuid:" + newMessageID(),
+		Action:    ActionUploadResponse,
+		To:        firstNonEmpty(env.ReplyTo, env.From),
+		From:      env.To,
+		RcvASID:   env.SndASID,
+		SndASID:   s.cfg.ASID,
+		RelatesTo: env.MessageID,
+	}
+	out.result = res.Code
+	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_ = WriteReply(w, header, stripDeclaration(res.Response))
+}
+
+// stripDeclaration drops an XML declaration so a document can sit in a SOAP
+// Body.
+func stripDeclaration(doc []byte) []byte {
+	d := bytes.TrimLeft(doc, " \t\r\n")
+	if bytes.HasPrefix(d, []byte("<?xml")) {
+		if i := bytes.Index(d, []byte("?>")); i >= 0 {
+			return bytes.TrimLeft(d[i+2:], " \t\r\n")
+		}
+	}
+	return d
 }
