@@ -24,6 +24,9 @@ type Config struct {
 	Clock   string `mapstructure:"clock"`
 	Schemas string `mapstructure:"schemas"`
 	MaxBody string `mapstructure:"max-body"`
+
+	MailboxDir   string `mapstructure:"mailbox-dir"`
+	Verification string `mapstructure:"verification"`
 }
 
 var defaults = Config{
@@ -32,6 +35,9 @@ var defaults = Config{
 	ASID:    "990000000001",
 	Clock:   "real",
 	MaxBody: "1MiB",
+
+	MailboxDir:   "./mailbox",
+	Verification: "current",
 }
 
 // flagHelp documents each setting once, for every command that takes it.
@@ -44,6 +50,9 @@ var flagHelp = map[string]string{
 	"schemas":  "directory of an HL7 schema set (e.g. the NHS CP-IS set) to validate against instead of the embedded schemas",
 	"max-body": "largest request body accepted (bytes, or with KiB/MiB suffix)",
 	"config":   "YAML configuration file",
+
+	"mailbox-dir":  "mailbox folder tree: DIR/<LA ODS>/out (uploads in), sent, in (answers out)",
+	"verification": `how uploaded NHS numbers are verified against PDS: "current" or "cpis2015"`,
 }
 
 func defaultOf(key string) string {
@@ -58,6 +67,10 @@ func defaultOf(key string) string {
 		return defaults.Clock
 	case "max-body":
 		return defaults.MaxBody
+	case "mailbox-dir":
+		return defaults.MailboxDir
+	case "verification":
+		return defaults.Verification
 	}
 	return ""
 }
@@ -76,7 +89,7 @@ func loadConfig(cmd *cobra.Command) (Config, error) {
 	v := viper.NewWithOptions(viper.EnvKeyReplacer(strings.NewReplacer("-", "_")), viper.ExperimentalBindStruct())
 	v.SetEnvPrefix("SPINEGW")
 	v.AutomaticEnv()
-	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body"} {
+	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body", "mailbox-dir", "verification"} {
 		v.SetDefault(k, defaultOf(k))
 		if f := cmd.Flags().Lookup(k); f != nil {
 			if err := v.BindPFlag(k, f); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -53,6 +54,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// --db, --clock and --config are global: every command that touches the
 	// store or the time takes them.
 	addFlags(root.PersistentFlags(), "db", "clock", "config")
-	root.AddCommand(newServe(stdout, stderr), newWorld(stdout), newValidate(stdout))
+	root.AddCommand(newServe(stdout, stderr), newWorld(stdout), newValidate(stdout), newUpload(stdout), newGen(stdout))
 	return root
 }
+
+// timeNow is the wall clock the --clock setting builds on.
+var timeNow = time.Now

@@ -21,6 +21,7 @@ import (
 	"spinegw/hl7/schema"
 	"spinegw/soap"
 	"spinegw/store"
+	"spinegw/upload"
 	"spinegw/world"
 )
 
@@ -37,7 +38,7 @@ func newServe(stdout, stderr io.Writer) *cobra.Command {
 			return serve(cmd.Context(), cfg, stdout, stderr)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body")
+	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body", "mailbox-dir", "verification")
 	return cmd
 }
 
@@ -83,7 +84,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		demo = &w
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	uploads, err := newUploadService(cfg, db, clock)
+	if err != nil {
+		return err
+	}
+	mailbox := &upload.Mailbox{Dir: cfg.MailboxDir, Service: uploads, Log: logger}
 	srv := soap.NewServer(soap.Config{
+		Upload:    uploads,
 		Service:   &cpis.Service{Store: db, Clock: clock},
 		Validator: validator,
 		ASID:      cfg.ASID,
@@ -111,6 +118,10 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	mctx, stopMailbox := context.WithCancel(ctx)
+	defer stopMailbox()
+	go func() { _ = mailbox.Run(mctx) }()
+	fmt.Fprintf(stdout, "LA uploads: mailbox %s (<LA ODS>/out), SOAP action %s\n", cfg.MailboxDir, soap.ActionUpload)
 	select {
 	case err := <-errc:
 		return err
