@@ -45,5 +45,9 @@ fuzz: deps
 bench: build
 	$(GO) run $(TAGS) ./cmd/spinegw-bench run --spinegw $(BIN)
 
+## bench-upload: LA Upload files (1,500 records and the 230,000-record England cohort) against a bare SQLite insert
+bench-upload: build
+	$(GO) run $(TAGS) ./cmd/spinegw-bench upload --spinegw $(BIN)
+
 clean:
-	rm -rf bin spinegw.db spinegw.db-wal spinegw.db-shm demo-query.xml
+	rm -rf bin spinegw.db spinegw.db-wal spinegw.db-shm demo-query.xml mailbox
