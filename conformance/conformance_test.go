@@ -18,6 +18,7 @@ import (
 	"spinegw/internal/libxml2"
 	"spinegw/soap"
 	"spinegw/store"
+	"spinegw/upload"
 	"spinegw/world"
 )
 
@@ -92,10 +93,17 @@ func startGateway(t *testing.T) (*httptest.Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := cpis.ClockFunc(func() time.Time { return now })
+	entry, _ := schema.Entry("File")
+	fileSchema, err := libxml2.CompileSchema(schema.FS, entry)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(soap.NewServer(soap.Config{
-		Service:   &cpis.Service{Store: db, Clock: cpis.ClockFunc(func() time.Time { return now })},
+		Service:   &cpis.Service{Store: db, Clock: clock},
 		Validator: v,
 		ASID:      suite.GatewayASID,
+		Upload:    &upload.Service{Store: db, Schema: fileSchema, Clock: clock, Verification: cpis.VerifyCurrent},
 	}))
 	t.Cleanup(srv.Close)
 	return srv, db

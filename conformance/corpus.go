@@ -191,6 +191,9 @@ func corpus() []spec {
 			}, expect: invalidInput()},
 		{name: "prefix-soapenv", title: "An envelope written with the soapenv prefix is the same envelope",
 			user: doctor, nhs: cppChild, edit: func(p *QueryParams) { p.P, p.PX = "soapenv:", ":soapenv" }, expect: positive(1)},
+		{name: "upload-success-then-query", title: "Records of an answered upload are queryable at once (runs after upload-success)", reqs: []string{"CP-IS065", "CP-IS020"},
+			user: doctor, nhs: "9990003009", expect: positive(1, planCount("COCT_TP146105GB01.CPPInformation", 1),
+				Assert{XPath: "//hl7:pertinentInformation14//hl7:organisation/hl7:id", Attr: "extension", Equals: "V145"})},
 		{name: "prefix-default-namespace", title: "An envelope in the default namespace is the same envelope",
 			user: doctor, nhs: cppChild, edit: func(p *QueryParams) { p.P, p.PX = "", "" }, expect: positive(1)},
 	}
@@ -211,6 +214,9 @@ func Generate(dir string, w cpis.World, suite Suite) error {
 		if e.ASID == hospital {
 			hospitalEP = e
 		}
+	}
+	if err := generateUploads(dir, suite, now); err != nil {
+		return err
 	}
 	for i, s := range corpus() {
 		u, ok := users[s.user]
@@ -238,20 +244,34 @@ func Generate(dir string, w cpis.World, suite Suite) error {
 		if s.contentType != "" {
 			ex.ContentType = s.contentType
 		}
-		cd := filepath.Join(dir, "cases", s.name)
-		if err := os.MkdirAll(cd, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(cd, "request.xml"), body, 0o644); err != nil {
-			return err
-		}
-		raw, err := yaml.Marshal(ex)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(cd, "expect.yaml"), raw, 0o644); err != nil {
+		if err := writeCase(dir, s.name, body, ex); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func generateUploads(dir string, suite Suite, now time.Time) error {
+	for i, s := range uploadCorpus() {
+		body, ex := uploadCase(i, s, suite.GatewayASID, now.Format("20060102150405"))
+		if err := writeCase(dir, s.name, body, ex); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeCase(dir, name string, body []byte, ex Expect) error {
+	cd := filepath.Join(dir, "cases", name)
+	if err := os.MkdirAll(cd, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cd, "request.xml"), body, 0o644); err != nil {
+		return err
+	}
+	raw, err := yaml.Marshal(ex)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(cd, "expect.yaml"), raw, 0o644)
 }
