@@ -1,11 +1,9 @@
 package hl7
 
 import (
-	"bytes"
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/google/uuid"
 
 	"spinegw/cpis"
@@ -37,91 +35,82 @@ const (
 // one. The directory never lacks these for identities it knows.
 const unknown = "UNK"
 
-// writeSettings escape only what XML requires.
-var writeSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
-
-// newMessage starts an HL7 message element: urn:hl7-org:v3 as the default
-// namespace, and npfitlc when template content ids follow.
-func newMessage(interaction string, localisation bool) *etree.Element {
-	root := etree.NewElement(interaction)
-	root.CreateAttr("xmlns", NS)
-	if localisation {
-		root.CreateAttr("xmlns:npfitlc", NSLocalisation)
-	}
-	return root
-}
-
-// serialize writes the element without indentation or XML declaration.
-func serialize(root *etree.Element, sizeHint int) []byte {
-	var b bytes.Buffer
-	b.Grow(sizeHint)
-	root.WriteTo(&b, &writeSettings)
-	return b.Bytes()
-}
-
-// add appends the child element tag to p with the given attribute name/value
-// pairs.
-func add(p *etree.Element, tag string, attrs ...string) *etree.Element {
-	e := p.CreateElement(tag)
-	if len(attrs) > 2 {
-		e.Attr = make([]etree.Attr, 0, len(attrs)/2)
-	}
-	for i := 0; i+1 < len(attrs); i += 2 {
-		e.CreateAttr(attrs[i], attrs[i+1])
-	}
-	return e
-}
-
-// addText appends the child element tag holding text.
-func addText(p *etree.Element, tag, text string) *etree.Element {
-	e := p.CreateElement(tag)
-	if text != "" {
-		e.SetText(text)
-	}
-	return e
-}
-
 // wrapperHead writes the transmission wrapper up to acceptAckCode
 // (MCCI_MT010101UK12 / MCCI_MT020101UK12); r.MessageID has been through
 // messageID.
-func wrapperHead(root *etree.Element, interaction string, r Reply) {
-	add(root, "id", "root", r.MessageID)
-	add(root, "creationTime", "value", timestamp(r.CreationTime))
-	add(root, "versionCode", "code", versionCode)
-	add(root, "interactionId", "root", oidInteraction, "extension", interaction)
-	add(root, "processingCode", "code", processingCode)
-	add(root, "processingModeCode", "code", processingModeCode)
-	add(root, "acceptAckCode", "code", acceptAckCode)
+func wrapperHead(w *xmlWriter, interaction string, r Reply) {
+	w.markup(`<id root="`)
+	w.attrValue(r.MessageID)
+	w.markup(`"/><creationTime value="`)
+	instant(w, r.CreationTime)
+	w.markup(`"/><versionCode code="` + versionCode + `"/>`)
+	w.markup(`<interactionId root="` + oidInteraction + `" extension="`)
+	w.markup(interaction)
+	w.markup(`"/><processingCode code="` + processingCode + `"/>` +
+		`<processingModeCode code="` + processingModeCode + `"/>` +
+		`<acceptAckCode code="` + acceptAckCode + `"/>`)
 }
 
 // wrapperAddresses writes the receiver (the querying system) and the sender
 // (the gateway) of a reply.
-func wrapperAddresses(root *etree.Element, r Reply) {
-	device(add(root, "communicationFunctionRcv", "typeCode", "RCV"), r.ToASID)
-	device(add(root, "communicationFunctionSnd", "typeCode", "SND"), r.GatewayASID)
+func wrapperAddresses(w *xmlWriter, r Reply) {
+	w.markup(`<communicationFunctionRcv typeCode="RCV">`)
+	device(w, r.ToASID)
+	w.markup(`</communicationFunctionRcv><communicationFunctionSnd typeCode="SND">`)
+	device(w, r.GatewayASID)
+	w.markup(`</communicationFunctionSnd>`)
 }
 
-func device(cf *etree.Element, asid string) {
-	asidID(add(cf, "device", "classCode", "DEV", "determinerCode", "INSTANCE"), asid)
+func device(w *xmlWriter, asid string) {
+	w.markup(`<device classCode="DEV" determinerCode="INSTANCE">`)
+	asidID(w, asid)
+	w.markup(`</device>`)
 }
 
 // asidID writes a device id; an ASID not known (a reply to a message too
 // broken to name its sender) is a null-flavoured id.
-func asidID(p *etree.Element, asid string) {
+func asidID(w *xmlWriter, asid string) {
 	if asid == "" {
-		add(p, "id", "nullFlavor", "NI")
+		w.markup(`<id nullFlavor="NI"/>`)
 		return
 	}
-	add(p, "id", "root", oidASID, "extension", asid)
+	instanceID(w, oidASID, asid)
 }
 
-// controlAct starts the control act (QUQI_MT030101UK03) with the gateway as
-// its system author.
-func controlAct(root *etree.Element, r Reply) *etree.Element {
-	cae := add(root, "ControlActEvent", "classCode", "CACT", "moodCode", "EVN")
-	author := add(add(cae, "author1", "typeCode", "AUT"), "AgentSystemSDS", "classCode", "AGNT")
-	asidID(add(author, "agentSystemSDS", "classCode", "DEV", "determinerCode", "INSTANCE"), r.GatewayASID)
-	return cae
+// openControlAct opens the control act (QUQI_MT030101UK03) and writes the
+// gateway as its system author; the caller writes the rest and closes it.
+func openControlAct(w *xmlWriter, r Reply) {
+	w.markup(`<ControlActEvent classCode="CACT" moodCode="EVN">` +
+		`<author1 typeCode="AUT"><AgentSystemSDS classCode="AGNT">` +
+		`<agentSystemSDS classCode="DEV" determinerCode="INSTANCE">`)
+	asidID(w, r.GatewayASID)
+	w.markup(`</agentSystemSDS></AgentSystemSDS></author1>`)
+}
+
+// closeControlAct writes the control act's query response code and closes
+// it.
+func closeControlAct(w *xmlWriter, code string) {
+	w.markup(`<queryAck><queryResponseCode code="`)
+	w.attrValue(code)
+	w.markup(`"/></queryAck></ControlActEvent>`)
+}
+
+// instanceID writes an II: root is one of the package's OIDs, extension the
+// identifier within it.
+func instanceID(w *xmlWriter, root, extension string) {
+	w.markup(`<id root="`)
+	w.markup(root)
+	w.markup(`" extension="`)
+	w.attrValue(extension)
+	w.markup(`"/>`)
+}
+
+// contentID writes the npfitlc:contentId announcing the template that
+// follows; content is one of the package's template names.
+func contentID(w *xmlWriter, content string) {
+	w.markup(`<npfitlc:contentId root="` + oidContentID + `" extension="`)
+	w.markup(content)
+	w.markup(`"/>`)
 }
 
 // messageID returns id as the schema wants a message id: an upper-case UUID.
@@ -133,14 +122,71 @@ func messageID(id string) string {
 	return strings.ToUpper(id)
 }
 
-// timestamp formats an instant as an HL7 TS in English local time with its
-// offset: CP-IS045 wants date and time with a time zone indication.
-func timestamp(t time.Time) string {
-	return t.In(cpis.London).Format("20060102150405-0700")
+// instant writes an HL7 TS in English local time with its offset,
+// yyyyMMddHHmmss+hhmm: CP-IS045 wants date and time with a time zone
+// indication.
+func instant(w *xmlWriter, t time.Time) {
+	_, offset := t.In(cpis.London).Zone()
+	var b [19]byte
+	if !dateTime(b[:14], t.UTC().Add(time.Duration(offset)*time.Second)) {
+		w.raw(t.In(cpis.London).AppendFormat(b[:0], "20060102150405-0700"))
+		return
+	}
+	// As the layout's -0700 writes it: whole minutes, the sign of a zero
+	// offset +.
+	zone := offset / 60
+	b[14] = '+'
+	if zone < 0 {
+		b[14], zone = '-', -zone
+	}
+	putDigits(b[15:17], zone/60)
+	putDigits(b[17:19], zone%60)
+	w.raw(b[:])
 }
 
 // civilDate formats a CP-IS date (midnight UTC) as an HL7 date, yyyyMMdd.
 func civilDate(d time.Time) string { return d.UTC().Format("20060102") }
 
-// planDate formats a plan date as TS.NHS.DateType1 demands: yyyyMMddHHmm.
-func planDate(d time.Time) string { return d.UTC().Format("200601021504") }
+// planDate writes a plan's start or end date, as TS.NHS.DateType1 demands:
+// yyyyMMddHHmm.
+func planDate(w *xmlWriter, relationship, class string, d time.Time) {
+	w.open(relationship)
+	w.open(class)
+	w.markup(`<value value="`)
+	var b [14]byte
+	if dateTime(b[:], d.UTC()) {
+		w.raw(b[:12])
+	} else { // never: checkAnswer keeps plan years to 1900-2099
+		w.raw(d.UTC().AppendFormat(b[:0], "200601021504"))
+	}
+	w.markup(`"/>`)
+	w.close(class)
+	w.close(relationship)
+}
+
+// dateTime puts t's date and time of day, yyyyMMddHHmmss, in b, as they
+// are in t's location. Formatting by hand rather than with a layout halves
+// the cost of a timestamp, of which a response holds one per access. It
+// reports false, leaving b as it was, for a year not of four digits.
+func dateTime(b []byte, t time.Time) bool {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return false
+	}
+	h, mi, s := t.Clock()
+	putDigits(b[0:4], y)
+	putDigits(b[4:6], int(mo))
+	putDigits(b[6:8], d)
+	putDigits(b[8:10], h)
+	putDigits(b[10:12], mi)
+	putDigits(b[12:14], s)
+	return true
+}
+
+// putDigits puts v, which is not negative, in b as len(b) decimal digits.
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}

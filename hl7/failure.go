@@ -92,38 +92,60 @@ func QueryFailure(r Reply, q Query, f Failure) ([]byte, error) {
 		return nil, cpis.Errorf(cpis.KindInternal, "hl7", "a query failure needs a code and a response code")
 	}
 	r.MessageID = messageID(r.MessageID)
-	root := newMessage(InteractionQueryFailure, false)
-	wrapperHead(root, InteractionQueryFailure, r)
-
-	ack := add(root, "acknowledgement", "typeCode", "AE")
-	ref := add(ack, "messageRef")
+	w := getWriter()
+	w.markup(`<` + InteractionQueryFailure + ` xmlns="` + NS + `">`)
+	wrapperHead(w, InteractionQueryFailure, r)
 	request := r.RequestID
 	if request == "" {
 		request = q.MessageID
 	}
+	acknowledgement(w, request)
+	wrapperAddresses(w, r)
+	openControlAct(w, r)
+	w.markup(`<reason typeCode="RSON">`)
+	detectedIssue(w, f)
+	w.markup(`</reason>`)
+	closeControlAct(w, f.ResponseCode)
+	w.markup(`</` + InteractionQueryFailure + `>`)
+	return w.bytes(), nil
+}
+
+// acknowledgement writes the application error acknowledgement (AE) referring
+// to the failed request.
+func acknowledgement(w *xmlWriter, request string) {
+	w.markup(`<acknowledgement typeCode="AE"><messageRef>`)
 	if isUUID(request) {
-		add(ref, "id", "root", strings.ToUpper(request))
+		w.markup(`<id root="`)
+		w.attrValue(strings.ToUpper(request))
+		w.markup(`"/>`)
 	} else {
 		// The request had no usable id (the reason it failed, perhaps):
 		// echoing it would make this answer invalid too.
-		add(ref, "id", "nullFlavor", "NI")
+		w.markup(`<id nullFlavor="NI"/>`)
 	}
-	wrapperAddresses(root, r)
+	w.markup(`</messageRef></acknowledgement>`)
+}
 
-	cae := controlAct(root, r)
-	issue := add(add(cae, "reason", "typeCode", "RSON"), "justifyingDetectedIssueEvent", "classCode", "ALRT", "moodCode", "EVN")
-	code := add(issue, "code", "code", f.Code)
+// detectedIssue writes the reason of the failure, a
+// justifyingDetectedIssueEvent coded with f.
+func detectedIssue(w *xmlWriter, f Failure) {
+	w.markup(`<justifyingDetectedIssueEvent classCode="ALRT" moodCode="EVN"><code code="`)
+	w.attrValue(f.Code)
+	w.markup(`"`)
 	if f.CodeSystem != "" {
-		code.CreateAttr("codeSystem", f.CodeSystem)
+		w.markup(` codeSystem="`)
+		w.attrValue(f.CodeSystem)
+		w.markup(`"`)
 	}
 	if f.DisplayName != "" {
-		code.CreateAttr("displayName", f.DisplayName)
+		w.markup(` displayName="`)
+		w.attrValue(f.DisplayName)
+		w.markup(`"`)
 	}
+	w.markup(`>`)
 	if f.Text != "" && f.Text != f.DisplayName {
-		addText(code, "originalText", f.Text)
+		w.textElement("originalText", f.Text)
 	}
 	// ER: the issue is an error (Spine's qualifier on every query failure).
-	add(code, "qualifier", "code", "ER")
-	add(add(cae, "queryAck"), "queryResponseCode", "code", f.ResponseCode)
-	return serialize(root, 2048), nil
+	w.markup(`<qualifier code="ER"/></code></justifyingDetectedIssueEvent>`)
 }

@@ -1,11 +1,12 @@
 package hl7
 
 import (
+	"crypto/sha1"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/google/uuid"
 
 	"spinegw/cpis"
@@ -46,39 +47,60 @@ func QueryResponse(r Reply, q Query, a cpis.Answer) ([]byte, error) {
 		return nil, err
 	}
 	r.MessageID = messageID(r.MessageID)
-	root := newMessage(InteractionQueryResponse, true)
-	wrapperHead(root, InteractionQueryResponse, r)
-	wrapperAddresses(root, r)
-	cae := controlAct(root, r)
+	w := getWriter()
+	w.markup(`<` + InteractionQueryResponse + ` xmlns="` + NS + `" xmlns:npfitlc="` + NSLocalisation + `">`)
+	wrapperHead(w, InteractionQueryResponse, r)
+	wrapperAddresses(w, r)
+	openControlAct(w, r)
+	w.markup(`<subject typeCode="SUBJ">`)
+	queryResponse(w, r, q, a)
+	w.markup(`</subject>`)
+	closeControlAct(w, ResponseOK)
+	w.markup(`</` + InteractionQueryResponse + `>`)
+	return w.bytes(), nil
+}
 
-	resp := add(add(cae, "subject", "typeCode", "SUBJ"), "CP-ISNHSQueryResponse")
+// queryResponse writes the payload, CP-ISNHSQueryResponse: when, which query
+// it answers, how many accesses and records follow, then the access history
+// and each local authority's records.
+func queryResponse(w *xmlWriter, r Reply, q Query, a cpis.Answer) {
 	at := a.At
 	if at.IsZero() {
 		at = r.CreationTime
 	}
-	add(resp, "effectiveTime", "value", timestamp(at))
-	add(resp, "id", "root", responseID(r, q))
+	w.markup(`<CP-ISNHSQueryResponse><effectiveTime value="`)
+	instant(w, at)
+	w.markup(`"/><id root="`)
+	w.attrValue(responseID(r, q))
+	w.markup(`"/>`)
 
 	records := 0
 	for _, h := range a.Holdings {
 		records += (len(h.Plans) + maxPlansPerRecord - 1) / maxPlansPerRecord
 	}
-	add(add(add(resp, "pertinentInformation11"), "pertinentTotalReturnedAccessRecords"), "value", "value", strconv.Itoa(len(a.History)))
-	add(add(add(resp, "pertinentInformation12"), "pertinentTotalReturnedChildRecords"), "value", "value", strconv.Itoa(records))
+	w.markup(`<pertinentInformation11><pertinentTotalReturnedAccessRecords><value value="`)
+	w.markup(strconv.Itoa(len(a.History)))
+	w.markup(`"/></pertinentTotalReturnedAccessRecords></pertinentInformation11>`)
+	w.markup(`<pertinentInformation12><pertinentTotalReturnedChildRecords><value value="`)
+	w.markup(strconv.Itoa(records))
+	w.markup(`"/></pertinentTotalReturnedChildRecords></pertinentInformation12>`)
 
 	nhs := string(a.NHSNumber)
 	if nhs == "" {
 		nhs = q.NHSNumber
 	}
 	for _, ev := range a.History {
-		accessEvent(add(resp, "pertinentInformation13"), ev, nhs)
+		w.markup(`<pertinentInformation13>`)
+		accessEvent(w, ev, nhs)
+		w.markup(`</pertinentInformation13>`)
 	}
 	subj := subjectOf(a, nhs)
 	for _, h := range a.Holdings {
-		holding(add(resp, "pertinentInformation14"), h, subj)
+		w.markup(`<pertinentInformation14>`)
+		holding(w, h, subj)
+		w.markup(`</pertinentInformation14>`)
 	}
-	add(add(cae, "queryAck"), "queryResponseCode", "code", ResponseOK)
-	return serialize(root, 4096+1024*len(a.History)+1024*records), nil
+	w.markup(`</CP-ISNHSQueryResponse>`)
 }
 
 // checkAnswer refuses an answer the schema cannot carry, before any building.
@@ -128,111 +150,175 @@ func responseID(r Reply, q Query) string {
 
 // eventID is an access event's id as the schema wants it, an upper-case
 // UUID. Events are recorded under their query's message id, a UUID; any other
-// id is turned into a UUID derived from it, the same every time.
-func eventID(id string) string {
+// id is turned into a UUID derived from it, the same every time: the
+// name-based UUID (version 5, SHA-1, RFC 4122 section 4.3) of the id in the
+// OID namespace.
+//
+// It is made in place, without the strings that strings.ToUpper and
+// uuid.NewSHA1 allocate: a response holds up to 25 of them.
+func eventID(id string) (u [36]byte) {
 	if isUUID(id) {
-		return strings.ToUpper(id)
+		for i := range u {
+			c := id[i]
+			if 'a' <= c && c <= 'f' {
+				c -= 'a' - 'A'
+			}
+			u[i] = c
+		}
+		return u
 	}
-	return strings.ToUpper(uuid.NewSHA1(uuid.NameSpaceOID, []byte(id)).String())
+	var buf [64]byte
+	sum := sha1.Sum(append(append(buf[:0], uuid.NameSpaceOID[:]...), id...))
+	sum[6] = sum[6]&0x0f | 0x50 // version 5
+	sum[8] = sum[8]&0x3f | 0x80 // the RFC 4122 variant
+	const hexDigits = "0123456789ABCDEF"
+	j := 0
+	for i, c := range sum[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			u[j] = '-'
+			j++
+		}
+		u[j], u[j+1] = hexDigits[c>>4], hexDigits[c&0x0f]
+		j += 2
+	}
+	return u
 }
 
 // accessEvent writes one access history entry, pertinentCP-ISNHSQuery: the
 // query as it was made (CP-IS026).
-func accessEvent(pi *etree.Element, ev cpis.AccessEvent, nhs string) {
-	pq := add(pi, "pertinentCP-ISNHSQuery")
-	add(pq, "effectiveTime", "value", timestamp(ev.At))
-	add(pq, "id", "root", eventID(ev.ID))
-	accessor(add(pq, "author"), ev.Accessor)
+func accessEvent(w *xmlWriter, ev cpis.AccessEvent, nhs string) {
+	w.markup(`<pertinentCP-ISNHSQuery><effectiveTime value="`)
+	instant(w, ev.At)
+	w.markup(`"/><id root="`)
+	id := eventID(ev.ID)
+	w.raw(id[:])
+	w.markup(`"/><author>`)
+	accessor(w, ev.Accessor)
+	w.markup(`</author>`)
 	if ev.NHSNumber != "" {
 		nhs = string(ev.NHSNumber)
 	}
-	add(add(add(pq, "queryByParameter"), "person.NHSnumber"), "value", "extension", orUnknown(nhs))
+	w.markup(`<queryByParameter><person.NHSnumber><value extension="`)
+	w.attrValue(orUnknown(nhs))
+	w.markup(`"/></person.NHSnumber></queryByParameter></pertinentCP-ISNHSQuery>`)
 }
 
 // accessor writes who made an access in readable form (CP-IS008): a person
 // as an AssignedAuthor (job role, SDS ids, name, organisation); a system
 // author as a System (ASID, the person it acted for, its organisation).
-func accessor(author *etree.Element, acc cpis.Accessor) {
+func accessor(w *xmlWriter, acc cpis.Accessor) {
 	if acc.System && isASID(acc.ASID) {
-		add(author, "npfitlc:contentId", "root", oidContentID, "extension", contentSystem)
-		s := add(author, "COCT_TP145104GB01.System")
-		add(s, "id", "root", oidASID, "extension", acc.ASID)
-		if !acc.Name.IsZero() || acc.JobRole.Code != "" {
-			e := add(add(s, "indirectAuthority"), "superiorAssignedEntity")
-			if acc.JobRole.Code != "" {
-				jobRole(e, acc.JobRole)
-			} else {
-				add(e, "code", "nullFlavor", "UNK")
-			}
-			personName(add(add(e, "assignedPerson"), "name"), acc.Name)
-		}
-		organisation(add(s, "maintainingOrganization"), acc.Org)
+		contentID(w, contentSystem)
+		systemAccessor(w, acc)
 		return
 	}
-	add(author, "npfitlc:contentId", "root", oidContentID, "extension", contentAssignedAuthor)
-	p := add(author, "COCT_TP145102GB01.AssignedAuthor")
-	jobRole(p, acc.JobRole)
+	contentID(w, contentAssignedAuthor)
+	personAccessor(w, acc)
+}
+
+// systemAccessor writes a system author (COCT_TP145104GB01.System): its ASID, the
+// person it acted for when it names one, and its organisation.
+func systemAccessor(w *xmlWriter, acc cpis.Accessor) {
+	w.markup(`<COCT_TP145104GB01.System>`)
+	instanceID(w, oidASID, acc.ASID)
+	if !acc.Name.IsZero() || acc.JobRole.Code != "" {
+		w.markup(`<indirectAuthority><superiorAssignedEntity>`)
+		if acc.JobRole.Code != "" {
+			jobRole(w, acc.JobRole)
+		} else {
+			w.markup(`<code nullFlavor="UNK"/>`)
+		}
+		w.markup(`<assignedPerson>`)
+		personName(w, acc.Name)
+		w.markup(`</assignedPerson></superiorAssignedEntity></indirectAuthority>`)
+	}
+	w.markup(`<maintainingOrganization>`)
+	organisation(w, acc.Org)
+	w.markup(`</maintainingOrganization></COCT_TP145104GB01.System>`)
+}
+
+// personAccessor writes a person author (COCT_TP145102GB01.AssignedAuthor):
+// job role, SDS user and role profile ids, name and organisation.
+func personAccessor(w *xmlWriter, acc cpis.Accessor) {
+	w.markup(`<COCT_TP145102GB01.AssignedAuthor>`)
+	jobRole(w, acc.JobRole)
 	if acc.UserID != "" {
-		add(p, "id", "root", oidSDSUser, "extension", acc.UserID)
+		instanceID(w, oidSDSUser, acc.UserID)
 	} else {
-		add(p, "id", "nullFlavor", "UNK")
+		w.markup(`<id nullFlavor="UNK"/>`)
 	}
 	if acc.RoleProfileID != "" {
-		add(p, "id", "root", oidRoleProfile, "extension", acc.RoleProfileID)
+		instanceID(w, oidRoleProfile, acc.RoleProfileID)
 	}
-	personName(add(add(p, "assignedAuthorPerson"), "name"), acc.Name)
-	organisation(add(p, "representedOrganization"), acc.Org)
+	w.markup(`<assignedAuthorPerson>`)
+	personName(w, acc.Name)
+	w.markup(`</assignedAuthorPerson><representedOrganization>`)
+	organisation(w, acc.Org)
+	w.markup(`</representedOrganization></COCT_TP145102GB01.AssignedAuthor>`)
 }
 
 // jobRole writes a job role code with its readable name (CP-IS008).
-func jobRole(p *etree.Element, j cpis.JobRole) {
+func jobRole(w *xmlWriter, j cpis.JobRole) {
 	code := orUnknown(j.Code)
 	name := j.Name
 	if name == "" {
 		name = code
 	}
-	add(p, "code", "code", code, "codeSystem", oidJobRoleName, "displayName", name)
+	w.markup(`<code code="`)
+	w.attrValue(code)
+	w.markup(`" codeSystem="` + oidJobRoleName + `" displayName="`)
+	w.attrValue(name)
+	w.markup(`"/>`)
 }
 
 // personName writes an SDS name (HL7 PN: prefix, given names, family name).
-func personName(n *etree.Element, name cpis.Name) {
+func personName(w *xmlWriter, name cpis.Name) {
 	if name.IsZero() {
-		n.CreateAttr("nullFlavor", "UNK")
+		w.markup(`<name nullFlavor="UNK"/>`)
 		return
 	}
+	if name.Prefix == "" && name.Family == "" && !slices.ContainsFunc(name.Given, isNotEmpty) {
+		w.markup(`<name/>`) // only blank parts: an empty name, as it has always been written
+		return
+	}
+	w.markup(`<name>`)
 	if name.Prefix != "" {
-		addText(n, "prefix", name.Prefix)
+		w.textElement("prefix", name.Prefix)
 	}
 	for _, g := range name.Given {
 		if g != "" {
-			addText(n, "given", g)
+			w.textElement("given", g)
 		}
 	}
 	if name.Family != "" {
-		addText(n, "family", name.Family)
+		w.textElement("family", name.Family)
 	}
+	w.markup(`</name>`)
 }
 
 // organisation writes an organisation's ODS code and readable name
 // (CP-IS008).
-func organisation(o *etree.Element, org cpis.Org) {
-	add(o, "id", "root", oidODSOrg, "extension", orUnknown(org.ODS))
-	addText(o, "name", org.Name)
+func organisation(w *xmlWriter, org cpis.Org) {
+	instanceID(w, oidODSOrg, orUnknown(org.ODS))
+	w.textElement("name", org.Name)
 }
 
 // subject is the person an answer is about, as CP-IS records show them: the
 // child, or the mother of an unborn child. Name and birth date come from PDS;
-// a person PDS does not know has neither.
+// a person PDS does not know has neither. The name is kept as pdsName writes
+// it, made once for all the records that show it.
 type subject struct {
-	nhs   string
-	birth string // HL7 date, or unknownBirthTime
-	name  cpis.Name
+	nhs    string
+	birth  string // HL7 date, or unknownBirthTime
+	given  string // the given names joined, or ""
+	family string
 }
 
 func subjectOf(a cpis.Answer, nhs string) subject {
 	s := subject{nhs: nhs, birth: unknownBirthTime}
 	if a.Patient.NHSNumber != "" {
-		s.name = a.Patient.Name
+		s.given = strings.TrimSpace(strings.Join(a.Patient.Name.Given, " "))
+		s.family = strings.TrimSpace(a.Patient.Name.Family)
 		if !a.Patient.BirthDate.IsZero() {
 			s.birth = civilDate(a.Patient.BirthDate)
 		}
@@ -242,47 +328,68 @@ func subjectOf(a cpis.Answer, nhs string) subject {
 
 // holding writes what one local authority holds (pertinentCP-ISRecordControlAct):
 // its plans in records of at most three, each with its sender and subjects.
-func holding(pi *etree.Element, h cpis.Holding, s subject) {
-	ca := add(pi, "pertinentCP-ISRecordControlAct")
+func holding(w *xmlWriter, h cpis.Holding, s subject) {
+	w.markup(`<pertinentCP-ISRecordControlAct>`)
 	for start := 0; start < len(h.Plans); start += maxPlansPerRecord {
-		plans := h.Plans[start:min(start+maxPlansPerRecord, len(h.Plans))]
-		rec := add(ca, "record")
-		localAuthority(add(add(rec, "communicationFunctionSnd"), "organisation"), h.LA)
-		cr := add(rec, "CP-ISRecord")
-		child, unborn := false, false
-		for _, p := range plans {
-			plan(add(cr, "pertinentInformation15"), p)
-			if p.Type == cpis.UCP {
-				unborn = true
-			} else {
-				child = true
-			}
-		}
-		if child {
-			childSubject(add(cr, "subject"), s)
-		}
-		if unborn {
-			unbornSubject(add(cr, "subject"), s)
+		w.markup(`<record><communicationFunctionSnd>`)
+		localAuthority(w, h.LA)
+		w.markup(`</communicationFunctionSnd>`)
+		record(w, h.Plans[start:min(start+maxPlansPerRecord, len(h.Plans))], s)
+		w.markup(`</record>`)
+	}
+	w.markup(`</pertinentCP-ISRecordControlAct>`)
+}
+
+// record writes one CP-ISRecord: its plans, then the child they are about
+// if any is a CPP or LAC, and the unborn child if any is a UCP.
+func record(w *xmlWriter, plans []cpis.Plan, s subject) {
+	w.markup(`<CP-ISRecord>`)
+	child, unborn := false, false
+	for _, p := range plans {
+		w.markup(`<pertinentInformation15>`)
+		plan(w, p)
+		w.markup(`</pertinentInformation15>`)
+		if p.Type == cpis.UCP {
+			unborn = true
+		} else {
+			child = true
 		}
 	}
+	if child {
+		w.markup(`<subject>`)
+		childSubject(w, s)
+		w.markup(`</subject>`)
+	}
+	if unborn {
+		w.markup(`<subject>`)
+		unbornSubject(w, s)
+		w.markup(`</subject>`)
+	}
+	w.markup(`</CP-ISRecord>`)
 }
 
 // localAuthority writes the LA responsible for a record: ODS code, readable
 // name (CP-IS008) and its emergency duty (EC) and office hours (WP)
 // telephone numbers.
-func localAuthority(o *etree.Element, la cpis.LocalAuthority) {
-	add(o, "id", "root", oidODSOrg, "extension", orUnknown(la.ODS))
-	addText(o, "name", la.Name)
+func localAuthority(w *xmlWriter, la cpis.LocalAuthority) {
+	w.markup(`<organisation>`)
+	instanceID(w, oidODSOrg, orUnknown(la.ODS))
+	w.textElement("name", la.Name)
 	ec, ecOK := telephone(la.Emergency)
 	wp, wpOK := telephone(la.Office)
 	if ecOK || !wpOK {
 		// The schema wants at least one number; an LA without any usable
 		// one gets an empty emergency number rather than losing its record.
-		add(o, "telecom", "value", ec, "use", "EC")
+		w.markup(`<telecom value="`)
+		w.attrValue(ec)
+		w.markup(`" use="EC"/>`)
 	}
 	if wpOK {
-		add(o, "telecom", "value", wp, "use", "WP")
+		w.markup(`<telecom value="`)
+		w.attrValue(wp)
+		w.markup(`" use="WP"/>`)
 	}
+	w.markup(`</organisation>`)
 }
 
 // telephone normalises a telephone number to the schema's tel: URL, digits
@@ -292,14 +399,15 @@ func localAuthority(o *etree.Element, la cpis.LocalAuthority) {
 // for a number that has no digits or holds anything else.
 func telephone(s string) (string, bool) {
 	s = strings.TrimSpace(s)
+	given := s
 	if len(s) >= 4 && strings.EqualFold(s[:4], "tel:") {
 		s = s[4:]
 	}
 	if strings.HasPrefix(s, "+") {
 		s = strings.Replace(s, "(0)", "", 1)
 	}
-	b := make([]byte, 0, 4+len(s))
-	b = append(b, "tel:"...)
+	var buf [32]byte
+	b := append(buf[:0], "tel:"...)
 	digits := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -316,13 +424,17 @@ func telephone(s string) (string, bool) {
 	if digits == 0 {
 		return "tel:", false
 	}
+	if string(b) == given {
+		// Stored as the schema writes it, as most numbers are: no copy.
+		return given, true
+	}
 	return string(b), true
 }
 
 // plan writes one visible information item (CPP, LAC or UCP) with its start
 // and, when it has one, its end date; never its delete date (CP-IS009,
 // CP-IS051).
-func plan(pi *etree.Element, p cpis.Plan) {
+func plan(w *xmlWriter, p cpis.Plan) {
 	var content, info, start, end string
 	switch p.Type {
 	case cpis.CPP:
@@ -332,51 +444,60 @@ func plan(pi *etree.Element, p cpis.Plan) {
 	default: // cpis.UCP: the end date is the expected due date (CP-IS011, CP-IS033)
 		content, info, start, end = contentUCP, "COCT_TP146104GB01.UCPInformation", "uCPStartDate", "uCPEndDate"
 	}
-	add(pi, "npfitlc:contentId", "root", oidContentID, "extension", content)
-	e := add(pi, info)
-	add(add(add(e, "component"), start), "value", "value", planDate(p.Start))
+	contentID(w, content)
+	w.open(info)
+	planDate(w, "component", start, p.Start)
 	if !p.End.IsZero() {
-		add(add(add(e, "component1"), end), "value", "value", planDate(p.End))
+		planDate(w, "component1", end, p.End)
 	}
+	w.close(info)
 }
 
 // childSubject writes the child a CPP or LAC is about (COCT_TP145101GB01).
-func childSubject(sub *etree.Element, s subject) {
-	add(sub, "npfitlc:contentId", "root", oidContentID, "extension", contentChild)
-	c := add(sub, "COCT_TP145101GB01.Child")
-	add(c, "id", "root", oidNHSNumber, "extension", orUnknown(s.nhs))
-	p := add(c, "childPerson")
-	add(p, "birthTime", "value", s.birth)
-	pdsName(add(p, "name"), s.name)
+func childSubject(w *xmlWriter, s subject) {
+	contentID(w, contentChild)
+	w.markup(`<COCT_TP145101GB01.Child>`)
+	instanceID(w, oidNHSNumber, orUnknown(s.nhs))
+	w.markup(`<childPerson><birthTime value="`)
+	w.attrValue(s.birth)
+	w.markup(`"/>`)
+	pdsName(w, s)
+	w.markup(`</childPerson></COCT_TP145101GB01.Child>`)
 }
 
 // unbornSubject writes the unborn child of a UCP through its mother, whose
 // NHS number the plan is held under (COCT_TP145100GB01, CP-IS033).
-func unbornSubject(sub *etree.Element, s subject) {
-	add(sub, "npfitlc:contentId", "root", oidContentID, "extension", contentUnbornChild)
-	m := add(add(sub, "COCT_TP145100GB01.UnbornChild"), "parentMotherPerson")
-	add(m, "birthTime", "value", s.birth)
-	pdsName(add(m, "name"), s.name)
-	add(add(m, "playedMother"), "id", "root", oidNHSNumber, "extension", orUnknown(s.nhs))
+func unbornSubject(w *xmlWriter, s subject) {
+	contentID(w, contentUnbornChild)
+	w.markup(`<COCT_TP145100GB01.UnbornChild><parentMotherPerson><birthTime value="`)
+	w.attrValue(s.birth)
+	w.markup(`"/>`)
+	pdsName(w, s)
+	w.markup(`<playedMother>`)
+	instanceID(w, oidNHSNumber, orUnknown(s.nhs))
+	w.markup(`</playedMother></parentMotherPerson></COCT_TP145100GB01.UnbornChild>`)
 }
 
 // pdsName writes a PDS name as PN.NHS.PersonNameType6 allows it: exactly one
 // given (the given names joined) and one family name, no prefix. A part
 // PDS does not have is null-flavoured UNK, which the type allows on the parts
 // though not on the name.
-func pdsName(n *etree.Element, name cpis.Name) {
-	namePart(n, "given", strings.Join(name.Given, " "))
-	namePart(n, "family", name.Family)
+func pdsName(w *xmlWriter, s subject) {
+	w.markup(`<name>`)
+	if s.given == "" {
+		w.markup(`<given nullFlavor="UNK"/>`)
+	} else {
+		w.textElement("given", s.given)
+	}
+	if s.family == "" {
+		w.markup(`<family nullFlavor="UNK"/>`)
+	} else {
+		w.textElement("family", s.family)
+	}
+	w.markup(`</name>`)
 }
 
-func namePart(n *etree.Element, tag, text string) {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		add(n, tag, "nullFlavor", "UNK")
-		return
-	}
-	addText(n, tag, text)
-}
+func isNotEmpty(s string) bool { return s != "" }
 
 func orUnknown(s string) string {
 	if s == "" {
