@@ -19,7 +19,7 @@ type Answer struct {
 	Patient   Patient // zero NHSNumber if PDS does not know the subject
 	Holdings  []Holding
 	History   []AccessEvent // earlier accesses, newest first (CP-IS047, CP-IS048)
-	Event     AccessEvent   // this access, committed before the answer is returned
+	Event     AccessEvent   // this access as recorded (Shown decided), committed before the answer is returned
 	At        time.Time
 }
 
@@ -38,10 +38,10 @@ type Store interface {
 	Endpoint(ctx context.Context, asid string) (Endpoint, error)
 	User(ctx context.Context, id string) (User, error)
 	Subject(ctx context.Context, nhs NHSNumber) (Subject, error)
-	// RecordAccess durably stores ev, deciding ev.Shown with FirstInWindow
+	// RecordAccess durably stores ev, deciding Shown with FirstInWindow
 	// inside its write transaction, and returns only once it is committed
-	// (CP-IS068).
-	RecordAccess(ctx context.Context, ev AccessEvent) error
+	// (CP-IS068). It returns the event as recorded, Shown set (CP-IS047).
+	RecordAccess(ctx context.Context, ev AccessEvent) (AccessEvent, error)
 }
 
 // Service answers CP-IS NHS Queries.
@@ -104,7 +104,8 @@ func (s *Service) Answer(ctx context.Context, q Query) (Answer, error) {
 	for _, h := range holdings {
 		ev.LAs = append(ev.LAs, h.LA.ODS)
 	}
-	if err := s.Store.RecordAccess(ctx, ev); err != nil {
+	ev, err = s.Store.RecordAccess(ctx, ev)
+	if err != nil {
 		return Answer{}, err
 	}
 	ans := Answer{NHSNumber: nhs, Holdings: holdings, History: ThinHistory(subj.History), Event: ev, At: now}

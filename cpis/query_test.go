@@ -66,9 +66,9 @@ func (s *fakeStore) Subject(_ context.Context, nhs cpis.NHSNumber) (cpis.Subject
 	return subj, nil
 }
 
-func (s *fakeStore) RecordAccess(_ context.Context, ev cpis.AccessEvent) error {
+func (s *fakeStore) RecordAccess(_ context.Context, ev cpis.AccessEvent) (cpis.AccessEvent, error) {
 	if s.failRecord != nil {
-		return s.failRecord
+		return cpis.AccessEvent{}, s.failRecord
 	}
 	var last time.Time
 	for _, e := range s.events {
@@ -79,7 +79,7 @@ func (s *fakeStore) RecordAccess(_ context.Context, ev cpis.AccessEvent) error {
 	ev.Shown = cpis.FirstInWindow(last, ev.At)
 	ev.LAs = slices.Clone(ev.LAs)
 	s.events = append(s.events, ev)
-	return nil
+	return ev, nil
 }
 
 // The subjects of the query cases, all in the never-issued 999 range.
@@ -245,7 +245,6 @@ func checkPositive(store *fakeStore, q cpis.Query, ans cpis.Answer) error {
 		return fmt.Errorf("answered with %d access events recorded, want 1", len(store.events))
 	}
 	ev := store.events[0]
-	ev.Shown = ans.Event.Shown // decided by the store
 	if !reflect.DeepEqual(ev, ans.Event) {
 		return fmt.Errorf("recorded %+v, answer carries %+v", store.events[0], ans.Event)
 	}
@@ -286,12 +285,13 @@ type clockAt struct{ t time.Time }
 func (c *clockAt) Now() time.Time { return c.t }
 
 // CP-IS047, CP-IS048, CP-IS068: each answer shows the earlier accesses, never
-// its own; a worker's accesses within 24 hours show once.
+// its own; a worker's accesses within 24 hours show once, and the answer
+// carries the store's decision for its own access.
 func TestServiceAnswerHistory(t *testing.T) {
 	store := newStore()
 	clock := &clockAt{t: now}
 	svc := &cpis.Service{Store: store, Clock: clock}
-	ask := func(after time.Duration, q cpis.Query) []string {
+	ask := func(after time.Duration, q cpis.Query) ([]string, bool) {
 		t.Helper()
 		clock.t = now.Add(after)
 		q.MessageID = fmt.Sprintf("%s+%v", q.MessageID, after)
@@ -299,8 +299,12 @@ func TestServiceAnswerHistory(t *testing.T) {
 		if err != nil {
 			t.Fatalf("query at +%v: %v", after, err)
 		}
-		if ans.Event.ID != q.MessageID || store.events[len(store.events)-1].ID != q.MessageID {
+		last := store.events[len(store.events)-1]
+		if ans.Event.ID != q.MessageID || last.ID != q.MessageID {
 			t.Fatalf("query at +%v: its event was not the last recorded", after)
+		}
+		if !reflect.DeepEqual(ans.Event, last) {
+			t.Errorf("query at +%v: the answer carries %+v, the store recorded %+v", after, ans.Event, last)
 		}
 		var ids []string
 		for _, e := range ans.History {
@@ -309,7 +313,7 @@ func TestServiceAnswerHistory(t *testing.T) {
 			}
 			ids = append(ids, e.ID)
 		}
-		return ids
+		return ids, ans.Event.Shown
 	}
 	gp := query(child, user(ann), profiles("P-GP"))
 	mw := query(child, user(jane), profiles("P-MW"))
@@ -318,17 +322,22 @@ func TestServiceAnswerHistory(t *testing.T) {
 		after time.Duration
 		q     cpis.Query
 		want  []string
+		shown bool
 	}{
-		{"CP-IS068 the first access has no history", 0, gp, nil},
-		{"CP-IS047 the GP's first access is in the history", time.Hour, gp, []string{"MSG-9990000018+0s"}},
-		{"CP-IS047 the GP's second access, within 24h of the first, is not", 2 * time.Hour, mw, []string{"MSG-9990000018+0s"}},
-		{"CP-IS047 another worker's first access is", 3 * time.Hour, gp, []string{"MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}},
-		{"CP-IS047 the GP's third access, at 3h, is not shown either", 25 * time.Hour, gp, []string{"MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}},
-		{"CP-IS047 the GP's access at 25h, 24h after the first, is shown again; CP-IS048 newest first", 26 * time.Hour, mw, []string{"MSG-9990000018+25h0m0s", "MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}},
+		{"CP-IS068 the GP's first access has no history, and is shown", 0, gp, nil, true},
+		{"CP-IS047 the GP's second access, within 24h of the first, is not shown", time.Hour, gp, []string{"MSG-9990000018+0s"}, false},
+		{"CP-IS047 the midwife's first access is shown", 2 * time.Hour, mw, []string{"MSG-9990000018+0s"}, true},
+		{"CP-IS047 the GP's third access, at 3h, is not shown either", 3 * time.Hour, gp, []string{"MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}, false},
+		{"CP-IS047 the GP's access at 25h, 24h after the first shown, is shown again", 25 * time.Hour, gp, []string{"MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}, true},
+		{"CP-IS047 the midwife's access exactly 24h after hers is shown; CP-IS048 newest first", 26 * time.Hour, mw, []string{"MSG-9990000018+25h0m0s", "MSG-9990000018+2h0m0s", "MSG-9990000018+0s"}, true},
 	}
 	for _, s := range steps {
-		if got := ask(s.after, s.q); !slices.Equal(got, s.want) {
+		got, shown := ask(s.after, s.q)
+		if !slices.Equal(got, s.want) {
 			t.Errorf("%s: history %q, want %q", s.name, got, s.want)
+		}
+		if shown != s.shown {
+			t.Errorf("%s: Answer.Event.Shown = %v, want %v", s.name, shown, s.shown)
 		}
 	}
 	// CP-IS047: every access is recorded, shown or not.

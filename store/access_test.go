@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"sync"
@@ -68,11 +69,15 @@ func TestShownFollowsCPIS047(t *testing.T) {
 	check := func(why string, nhs cpis.NHSNumber, acc cpis.Accessor, at time.Time, want bool) {
 		t.Helper()
 		ev := event(nhs, acc, at)
-		if err := db.RecordAccess(ctx, ev); err != nil {
+		got, err := db.RecordAccess(ctx, ev)
+		if err != nil {
 			t.Fatalf("%s: %v", why, err)
 		}
-		if got := recorded(t, db, nhs, ev.ID).Shown; got != want {
-			t.Errorf("%s: shown = %v, want %v", why, got, want)
+		if got.Shown != want {
+			t.Errorf("%s: RecordAccess returned shown = %v, want %v", why, got.Shown, want)
+		}
+		if stored := recorded(t, db, nhs, ev.ID); !reflect.DeepEqual(stored, got) {
+			t.Errorf("%s: stored\n %+v\nreturned\n %+v", why, stored, got)
 		}
 	}
 	h := time.Hour
@@ -104,7 +109,7 @@ func TestHistoryNewestFirstAtMost25(t *testing.T) {
 		// Each user twice: the second access is not shown.
 		acc := person(fmt.Sprintf("2000098760%02d", i))
 		for _, at := range []time.Time{t0.Add(time.Duration(i) * time.Minute), t0.Add(time.Duration(i)*time.Minute + time.Second)} {
-			if err := db.RecordAccess(ctx, event(nhs, acc, at)); err != nil {
+			if _, err := db.RecordAccess(ctx, event(nhs, acc, at)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -148,7 +153,7 @@ func TestAccessEventRoundTrip(t *testing.T) {
 		Accessor:  person("200009876204"),
 		LAs:       []string{"V230", "V145"},
 	}
-	if err := db.RecordAccess(ctx, ev); err != nil {
+	if _, err := db.RecordAccess(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
 	got := recorded(t, db, ev.NHSNumber, ev.ID)
@@ -161,7 +166,7 @@ func TestAccessEventRoundTrip(t *testing.T) {
 	// A system accessor without user, and an event with no LA.
 	sys := cpis.AccessEvent{ID: "M2", NHSNumber: "9995260182", At: t0.Add(time.Nanosecond),
 		Accessor: cpis.Accessor{System: true, ASID: "200000000102", Name: cpis.Name{Family: "UCLH ED"}, Org: cpis.Org{ODS: "RRV"}}}
-	if err := db.RecordAccess(ctx, sys); err != nil {
+	if _, err := db.RecordAccess(ctx, sys); err != nil {
 		t.Fatal(err)
 	}
 	sys.Shown = true
@@ -187,12 +192,20 @@ func TestAccessorNamesRoundTrip(t *testing.T) {
 		acc.Name.Given = given
 		ev := event("9995260182", acc, t0)
 		ev.LAs = given // LA codes take the same path
-		if err := db.RecordAccess(ctx, ev); err != nil {
+		if _, err := db.RecordAccess(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 		got := recorded(t, db, ev.NHSNumber, ev.ID)
 		if !reflect.DeepEqual(got.Accessor.Name.Given, given) || !reflect.DeepEqual(got.LAs, given) {
 			t.Errorf("given %q came back as %q, LAs %q", given, got.Accessor.Name.Given, got.LAs)
+		}
+		// The same through the history a query reads (CP-IS026).
+		s, err := db.Subject(ctx, ev.NHSNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.History) == 0 || !reflect.DeepEqual(s.History[0], got) {
+			t.Errorf("given %q: the history shows %+v, recorded %+v", given, s.History, got)
 		}
 	}
 }
@@ -207,7 +220,7 @@ func TestRecordAccessRefusesInvalid(t *testing.T) {
 		{"no time", event("9995260182", person("1"), time.Time{})},
 		{"a time out of range", event("9995260182", person("1"), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
 	} {
-		if err := db.RecordAccess(ctx, tc.ev); cpis.KindOf(err) != cpis.KindInvalid {
+		if _, err := db.RecordAccess(ctx, tc.ev); cpis.KindOf(err) != cpis.KindInvalid {
 			t.Errorf("%s: err = %v, want invalid", tc.why, err)
 		}
 	}
@@ -219,7 +232,7 @@ func TestRecordAccessCancelled(t *testing.T) {
 	db, _ := open(t)
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := db.RecordAccess(c, event("9995260182", person("1"), t0)); !errors.Is(err, context.Canceled) {
+	if _, err := db.RecordAccess(c, event("9995260182", person("1"), t0)); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 	if events, _ := db.AccessEvents(ctx, "9995260182"); len(events) != 0 {
@@ -242,7 +255,7 @@ func TestRecordAccessConcurrent(t *testing.T) {
 			for i := 0; i < each; i++ {
 				ev := event(numbers[(c+i)%len(numbers)], acc, t0.Add(time.Duration(i)*time.Millisecond))
 				ev.ID = fmt.Sprintf("C%03d-%02d", c, i)
-				if err := db.RecordAccess(ctx, ev); err != nil {
+				if _, err := db.RecordAccess(ctx, ev); err != nil {
 					errs <- err
 				}
 			}
@@ -281,7 +294,7 @@ func TestConcurrentSameAccessorShownOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := db.RecordAccess(ctx, event("9995260182", person("200009876204"), t0)); err != nil {
+			if _, err := db.RecordAccess(ctx, event("9995260182", person("200009876204"), t0)); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -329,7 +342,7 @@ func TestWALStaysBoundedUnderLoad(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if err := db.RecordAccess(ctx, event("9995260107", acc, t0.Add(time.Duration(i)*time.Second))); err != nil {
+				if _, err := db.RecordAccess(ctx, event("9995260107", acc, t0.Add(time.Duration(i)*time.Second))); err != nil {
 					t.Error(err)
 					return
 				}
@@ -366,7 +379,7 @@ func TestCloseDrainsQueue(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			err := db.RecordAccess(ctx, event("9995260182", person(fmt.Sprint(i)), t0))
+			_, err := db.RecordAccess(ctx, event("9995260182", person(fmt.Sprint(i)), t0))
 			if err == nil {
 				ok.Add(1)
 			} else if cpis.KindOf(err) != cpis.KindInternal {
@@ -380,7 +393,7 @@ func TestCloseDrainsQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	if err := db.RecordAccess(ctx, event("9995260182", person("late"), t0)); err == nil {
+	if _, err := db.RecordAccess(ctx, event("9995260182", person("late"), t0)); err == nil {
 		t.Error("RecordAccess after Close succeeded")
 	}
 
@@ -397,4 +410,64 @@ func TestCloseDrainsQueue(t *testing.T) {
 		t.Errorf("%d events on disk, %d callers told they were recorded", len(events), ok.Load())
 	}
 	t.Logf("%d of %d recorded before Close", ok.Load(), n)
+}
+
+// CP-IS047, CP-IS048: whatever order accesses arrive in, from however many
+// callers, the history a query reads (the summary the writer keeps) is the
+// 25 newest shown events recorded, newest first, exactly as recorded.
+func TestHistorySummaryMatchesEvents(t *testing.T) {
+	db, _ := open(t)
+	numbers := []cpis.NHSNumber{"9995260107", "9995260115", "9995260182"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var accessors []cpis.Accessor
+	for i := range 12 {
+		accessors = append(accessors, person(fmt.Sprintf("2000098762%02d", i)))
+	}
+	accessors = append(accessors, cpis.SystemAccessor(cpis.Author{System: true, Name: cpis.Name{Given: []string{`"Q"`}, Family: "Nurse\\Bell"}},
+		cpis.Endpoint{ASID: "200000000102", ODS: "RRV", Name: "UCLH ED"}))
+	events := make([]cpis.AccessEvent, 400)
+	for i := range events {
+		// Distinct instants over three days, arriving in random order.
+		at := t0.Add(time.Duration(rng.IntN(3*24*60))*time.Minute + time.Duration(i))
+		events[i] = event(numbers[rng.IntN(len(numbers))], accessors[rng.IntN(len(accessors))], at)
+		events[i].LAs = [][]string{nil, {"V145"}, {"V145", "V230"}}[rng.IntN(3)]
+	}
+	var wg sync.WaitGroup
+	work := make(chan cpis.AccessEvent)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range work {
+				if _, err := db.RecordAccess(ctx, ev); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for _, ev := range events {
+		work <- ev
+	}
+	close(work)
+	wg.Wait()
+
+	for _, nhs := range numbers {
+		all, err := db.AccessEvents(ctx, nhs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []cpis.AccessEvent
+		for i := len(all) - 1; i >= 0 && len(want) < cpis.HistoryLimit; i-- {
+			if all[i].Shown {
+				want = append(want, all[i])
+			}
+		}
+		s, err := db.Subject(ctx, nhs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s.History, want) {
+			t.Errorf("%s: history of %d events differs from the %d newest shown of %d recorded", nhs, len(s.History), len(want), len(all))
+		}
+	}
 }

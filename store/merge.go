@@ -42,13 +42,11 @@ ON CONFLICT (ods) DO UPDATE SET name = excluded.name, emergency = excluded.emerg
 
 	sqlLAExists = `SELECT 1 FROM local_authorities WHERE ods = ?`
 
-	sqlUpsertRecord = `
-INSERT INTO records (nhs_number, la_ods, local_id, file_id) VALUES (?, ?, ?, ?)
-ON CONFLICT (nhs_number, la_ods) DO UPDATE SET local_id = excluded.local_id, file_id = excluded.file_id
-RETURNING id`
-	sqlDeletePlans = `DELETE FROM plans WHERE record_id = ?`
-	sqlInsertPlan  = `
-INSERT INTO plans (record_id, seq, type, start_date, end_date, delete_date) VALUES (?, ?, ?, ?, ?, ?)`
+	// CP-IS020: a record replaces whatever its LA held for the number,
+	// plans and all (they are one row, migration 0004); other LAs' rows
+	// for the number are other keys (CP-IS034).
+	sqlPutRecord = `
+INSERT OR REPLACE INTO records (nhs_number, la_ods, local_id, file_id, plans) VALUES (?, ?, ?, ?, ?)`
 )
 
 // MergeWorld merges w into the store in one immediate transaction: all of
@@ -87,6 +85,11 @@ func (db *DB) MergeWorld(ctx context.Context, w cpis.World) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return internal(op, err)
+	}
+	if len(w.Endpoints) > 0 || len(w.Users) > 0 {
+		// The merge is committed whatever happens here: should the reload
+		// fail, the next lookup retries it.
+		_ = db.refreshDirectory(ctx)
 	}
 	return nil
 }
@@ -138,6 +141,9 @@ func checkWorld(w cpis.World) error {
 			}
 			if p.Start.IsZero() {
 				return bad("records[%d].plans[%d]: no start date", i, j)
+			}
+			if !storableDate(p.Start) || !storableDate(p.End) || !storableDate(p.Delete) {
+				return bad("records[%d].plans[%d]: a date is outside the years 0-9999", i, j)
 			}
 		}
 	}
@@ -194,11 +200,7 @@ func (m *merger) endpoints(eps []cpis.Endpoint) {
 
 func (m *merger) users(users []cpis.User) {
 	for _, u := range users {
-		given, err := stringsValue(u.Name.Given)
-		if err != nil {
-			m.fail(err)
-			return
-		}
+		given := stringsValue(u.Name.Given)
 		m.exec(sqlUpsertUser, u.ID, u.Name.Prefix, given, u.Name.Family, boolValue(u.Enabled))
 		// Deleting the profiles cascades to their activities.
 		m.exec(sqlDeleteUserProfiles, u.ID)
@@ -214,11 +216,7 @@ func (m *merger) users(users []cpis.User) {
 
 func (m *merger) patients(patients []cpis.Patient) {
 	for _, p := range patients {
-		given, err := stringsValue(p.Name.Given)
-		if err != nil {
-			m.fail(err)
-			return
-		}
+		given := stringsValue(p.Name.Given)
 		m.exec(sqlUpsertPatient, string(p.NHSNumber), p.Name.Prefix, given, p.Name.Family, dateValue(p.BirthDate),
 			p.Gender, string(p.SupersededBy), boolValue(p.Sensitive), dateValue(p.DateOfDeath))
 	}
@@ -233,11 +231,12 @@ func (m *merger) localAuthorities(las []cpis.LocalAuthority) {
 // records runs after localAuthorities, so that a record may name an LA of
 // the same world.
 func (m *merger) records(records []cpis.Record) {
+	var buf []byte
 	for i, r := range records {
 		if m.err != nil {
 			return
 		}
-		exists, upsert := m.stmt(sqlLAExists), m.stmt(sqlUpsertRecord)
+		exists := m.stmt(sqlLAExists)
 		if m.err != nil {
 			return
 		}
@@ -251,16 +250,8 @@ func (m *merger) records(records []cpis.Record) {
 			m.fail(err)
 			return
 		}
-		var id int64
-		if err := upsert.QueryRowContext(m.ctx, string(r.NHSNumber), r.LA.ODS, r.LocalID, r.FileID).Scan(&id); err != nil {
-			m.fail(fmt.Errorf("upsert record: %w", err))
-			return
-		}
-		// CP-IS020: the LA's information for the number is replaced whole.
-		m.exec(sqlDeletePlans, id)
-		for j, p := range r.Plans {
-			m.exec(sqlInsertPlan, id, j, string(p.Type), dateValue(p.Start), dateValue(p.End), dateValue(p.Delete))
-		}
+		buf = appendPlans(buf[:0], r.Plans)
+		m.exec(sqlPutRecord, string(r.NHSNumber), r.LA.ODS, r.LocalID, r.FileID, string(buf))
 	}
 }
 

@@ -4,128 +4,46 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
+	"sync"
 
 	"spinegw/cpis"
 )
 
 const (
-	sqlEndpoint = `SELECT ods, name FROM endpoints WHERE asid = ?`
-
-	// One statement for the user and every role profile and activity: a
-	// single statement reads one snapshot, so a concurrent MergeWorld
-	// replacing the profiles cannot be seen half done.
-	sqlUser = `
-SELECT u.name_prefix, u.name_given, u.name_family, u.enabled,
-       rp.id, rp.job_role_code, rp.job_role_name, rp.org_ods, rp.org_name, a.activity
-FROM users u
-LEFT JOIN role_profiles rp ON rp.user_id = u.id
-LEFT JOIN role_profile_activities a ON a.role_profile_id = rp.id
-WHERE u.id = ?
-ORDER BY rp.seq, a.seq`
-
 	sqlLocalAuthority = `SELECT name, emergency, office, uploads_enabled FROM local_authorities WHERE ods = ?`
 
 	sqlPatient = `
 SELECT name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death
 FROM patients WHERE nhs_number = ?`
 
-	// Every LA's record for a number with its LA and plans, in a stable
-	// order: LA, then plan type (CPP, LAC, UCP), then start date.
-	sqlRecords = `
-SELECT r.id, r.la_ods, r.local_id, r.file_id,
-       la.name, la.emergency, la.office, la.uploads_enabled,
-       p.type, p.start_date, p.end_date, p.delete_date
-FROM records r
-JOIN local_authorities la ON la.ods = r.la_ods
-LEFT JOIN plans p ON p.record_id = r.id
-WHERE r.nhs_number = ?
-ORDER BY r.la_ods, CASE p.type WHEN 'CPP' THEN 0 WHEN 'LAC' THEN 1 ELSE 2 END, p.start_date, p.seq`
+	// Everything a query reads of its subject in one statement, so one
+	// snapshot: the patient (kind 0), each LA's record with the LA's
+	// details (kind 1, one row per LA), and the history summary (kind 2,
+	// access_history, keyed ?2). A concurrent upload, merge or access is
+	// seen whole or not at all. Columns line up by type: 1-6 text, 7
+	// integer, 8 nullable text; padding is '' and 0, not NULL, for the
+	// string targets. No ORDER BY: it made SQLite sort the records, which
+	// the primary key already gives in LA order; Subject checks.
+	sqlSubject = `
+SELECT 0, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death
+FROM patients WHERE nhs_number = ?1
+UNION ALL
+SELECT 1, r.la_ods, r.local_id, r.file_id, r.plans, la.name, la.emergency, la.uploads_enabled, la.office
+FROM records r JOIN local_authorities la ON la.ods = r.la_ods
+WHERE r.nhs_number = ?1
+UNION ALL
+SELECT 2, '', '', '', events, '', '', 0, NULL FROM access_history WHERE nhs = ?2`
 
-	eventColumns = `
-SELECT e.message_id, e.nhs_number, e.at, e.user_id, e.role_profile_id,
-       e.name_prefix, e.name_given, e.name_family, e.job_role_code, e.job_role_name,
-       e.org_ods, e.org_name, e.system, e.asid, e.shown,
-       (SELECT json_group_array(la_ods) FROM
-           (SELECT la_ods FROM access_event_las WHERE event_id = e.id ORDER BY seq))
-FROM access_events e`
-
-	// CP-IS047, CP-IS048: shown events only, newest first, at most
-	// HistoryLimit. Served by the access_events_history index in order.
-	sqlHistory = eventColumns + `
-WHERE e.nhs_number = ? AND e.shown = 1
-ORDER BY e.at DESC, e.id DESC
-LIMIT ?`
-
-	sqlEvents = eventColumns + `
-WHERE e.nhs_number = ?
-ORDER BY e.at, e.id`
+	// Every event of a number, oldest first (then first recorded first).
+	sqlEvents = `
+SELECT at, message_id, user_id, role_profile_id, name_prefix, name_given, name_family,
+       job_role_code, job_role_name, org_ods, org_name, system, asid, las, shown
+FROM access_events
+WHERE nhs_number = ?
+ORDER BY at, id`
 )
-
-// Endpoint returns the accredited system with the ASID, or an error of kind
-// KindNotFound.
-func (db *DB) Endpoint(ctx context.Context, asid string) (cpis.Endpoint, error) {
-	const op = "endpoint"
-	ep := cpis.Endpoint{ASID: asid}
-	err := db.qEndpoint.QueryRowContext(ctx, asid).Scan(&ep.ODS, &ep.Name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return cpis.Endpoint{}, cpis.Errorf(cpis.KindNotFound, op, "no endpoint has the ASID")
-	}
-	if err != nil {
-		return cpis.Endpoint{}, internal(op, err)
-	}
-	return ep, nil
-}
-
-// User returns the SDS user with the id, with its role profiles and their
-// activities in the order given, or an error of kind KindNotFound.
-func (db *DB) User(ctx context.Context, id string) (cpis.User, error) {
-	const op = "user"
-	rows, err := db.qUser.QueryContext(ctx, id)
-	if err != nil {
-		return cpis.User{}, internal(op, err)
-	}
-	defer rows.Close()
-	u := cpis.User{ID: id}
-	found := false
-	for rows.Next() {
-		var (
-			given                       string
-			rpID, code, jrName, ods, on sql.NullString
-			activity                    sql.NullString
-		)
-		if err := rows.Scan(&u.Name.Prefix, &given, &u.Name.Family, &u.Enabled,
-			&rpID, &code, &jrName, &ods, &on, &activity); err != nil {
-			return cpis.User{}, internal(op, err)
-		}
-		if !found {
-			found = true
-			if u.Name.Given, err = parseStrings(given); err != nil {
-				return cpis.User{}, internal(op, err)
-			}
-		}
-		if !rpID.Valid {
-			continue // a user without role profiles
-		}
-		if n := len(u.RoleProfiles); n == 0 || u.RoleProfiles[n-1].ID != rpID.String {
-			u.RoleProfiles = append(u.RoleProfiles, cpis.RoleProfile{
-				ID:      rpID.String,
-				JobRole: cpis.JobRole{Code: code.String, Name: jrName.String},
-				Org:     cpis.Org{ODS: ods.String, Name: on.String},
-			})
-		}
-		if activity.Valid {
-			rp := &u.RoleProfiles[len(u.RoleProfiles)-1]
-			rp.Activities = append(rp.Activities, activity.String)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return cpis.User{}, internal(op, err)
-	}
-	if !found {
-		return cpis.User{}, cpis.Errorf(cpis.KindNotFound, op, "no SDS user has the id")
-	}
-	return u, nil
-}
 
 // LocalAuthority returns the local authority with the ODS code, or an error
 // of kind KindNotFound.
@@ -146,137 +64,163 @@ func (db *DB) LocalAuthority(ctx context.Context, ods string) (cpis.LocalAuthori
 // KindNotFound.
 func (db *DB) Patient(ctx context.Context, nhs cpis.NHSNumber) (cpis.Patient, error) {
 	const op = "patient"
-	p, found, err := scanPatient(db.qPatient.QueryRowContext(ctx, string(nhs)), nhs)
+	var (
+		prefix, given, family, gender, superseded string
+		birth, death                              sql.NullString
+		sensitive                                 bool
+	)
+	err := db.qPatient.QueryRowContext(ctx, string(nhs)).Scan(&prefix, &given, &family, &birth, &gender, &superseded, &sensitive, &death)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cpis.Patient{}, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number")
+	}
 	if err != nil {
 		return cpis.Patient{}, internal(op, err)
 	}
-	if !found {
-		return cpis.Patient{}, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number")
+	p, err := makePatient(nhs, prefix, given, family, birth, gender, superseded, sensitive, death)
+	if err != nil {
+		return cpis.Patient{}, internal(op, err)
 	}
 	return p, nil
 }
 
-func scanPatient(row *sql.Row, nhs cpis.NHSNumber) (cpis.Patient, bool, error) {
-	p := cpis.Patient{NHSNumber: nhs}
-	var given, superseded string
-	var birth, death sql.NullString
-	err := row.Scan(&p.Name.Prefix, &given, &p.Name.Family, &birth, &p.Gender, &superseded, &p.Sensitive, &death)
-	if errors.Is(err, sql.ErrNoRows) {
-		return cpis.Patient{}, false, nil
-	}
-	if err != nil {
-		return cpis.Patient{}, false, err
-	}
-	p.SupersededBy = cpis.NHSNumber(superseded)
+func makePatient(nhs cpis.NHSNumber, prefix, given, family string, birth sql.NullString, gender, superseded string,
+	sensitive bool, death sql.NullString) (cpis.Patient, error) {
+	p := cpis.Patient{NHSNumber: nhs, Name: cpis.Name{Prefix: prefix, Family: family}, Gender: gender,
+		SupersededBy: cpis.NHSNumber(superseded), Sensitive: sensitive}
+	var err error
 	if p.Name.Given, err = parseStrings(given); err != nil {
-		return cpis.Patient{}, false, err
+		return cpis.Patient{}, err
 	}
 	if p.BirthDate, err = parseDate(birth); err != nil {
-		return cpis.Patient{}, false, err
+		return cpis.Patient{}, err
 	}
 	if p.DateOfDeath, err = parseDate(death); err != nil {
-		return cpis.Patient{}, false, err
+		return cpis.Patient{}, err
 	}
-	return p, true, nil
+	return p, nil
 }
 
-// Subject reads, in one read transaction (one snapshot), what a query needs
-// for the NHS number: the PDS patient, every LA's record with its plans, and
-// the shown access history, newest first, at most cpis.HistoryLimit
-// (CP-IS047, CP-IS048). An unknown number gives an empty Subject, not an
-// error: whether that is a negative trace is the core's decision (CP-IS015).
+// subjectScan holds the scan targets of one sqlSubject row; dest points at
+// them, built once, so that scanning a row allocates nothing of its own.
+type subjectScan struct {
+	kind               int64
+	c1, c2, c3, c5, c6 string
+	c4, c8             sql.NullString
+	c7                 int64
+	dest               []any
+}
+
+// eventScan holds the scan targets of one access event row.
+type eventScan struct {
+	at                               int64
+	id, user, profile, prefix, given string
+	family, code, jobName, ods, org  string
+	system                           bool
+	asid, las                        string
+	shown                            bool
+	dest                             []any
+}
+
+var (
+	subjectScans = sync.Pool{New: func() any {
+		s := &subjectScan{}
+		s.dest = []any{&s.kind, &s.c1, &s.c2, &s.c3, &s.c4, &s.c5, &s.c6, &s.c7, &s.c8}
+		return s
+	}}
+	eventScans = sync.Pool{New: func() any {
+		s := &eventScan{}
+		s.dest = []any{&s.at, &s.id, &s.user, &s.profile, &s.prefix, &s.given, &s.family,
+			&s.code, &s.jobName, &s.ods, &s.org, &s.system, &s.asid, &s.las, &s.shown}
+		return s
+	}}
+)
+
+// Subject reads what a query needs for the NHS number, in one statement:
+// the PDS patient, every LA's record with its plans, and the shown access
+// history, newest first, at most cpis.HistoryLimit (CP-IS047, CP-IS048). An
+// unknown number gives an empty Subject, not an error: whether that is a
+// negative trace is the core's decision (CP-IS015).
 func (db *DB) Subject(ctx context.Context, nhs cpis.NHSNumber) (cpis.Subject, error) {
 	const op = "subject"
-	tx, err := db.read.BeginTx(ctx, nil)
+	if !cpis.ValidNHSNumber(string(nhs)) {
+		return cpis.Subject{}, nil // nothing is ever stored under one
+	}
+	rows, err := db.qSubject.QueryContext(ctx, string(nhs), nhsKey(nhs))
 	if err != nil {
 		return cpis.Subject{}, internal(op, err)
 	}
-	defer tx.Rollback() // read only: nothing to commit
-
+	defer rows.Close()
+	sc := subjectScans.Get().(*subjectScan)
+	defer subjectScans.Put(sc)
 	var s cpis.Subject
-	if s.Patient, s.HasPatient, err = scanPatient(tx.StmtContext(ctx, db.qPatient).QueryRowContext(ctx, string(nhs)), nhs); err != nil {
+	for rows.Next() {
+		if err := rows.Scan(sc.dest...); err != nil {
+			return cpis.Subject{}, internal(op, err)
+		}
+		switch sc.kind {
+		case 0:
+			// name_prefix, name_given, name_family, birth_date, gender,
+			// superseded_by, sensitive, date_of_death
+			if s.Patient, err = makePatient(nhs, sc.c1, sc.c2, sc.c3, sc.c4, sc.c5, sc.c6, sc.c7 != 0, sc.c8); err != nil {
+				return cpis.Subject{}, internal(op, err)
+			}
+			s.HasPatient = true
+		case 1:
+			// la_ods, local_id, file_id, plans, name, emergency,
+			// uploads_enabled, office
+			r := cpis.Record{NHSNumber: nhs, LocalID: sc.c2, FileID: sc.c3,
+				LA: cpis.LocalAuthority{ODS: sc.c1, Name: sc.c5, Emergency: sc.c6, UploadsEnabled: sc.c7 != 0, Office: sc.c8.String}}
+			if r.Plans, err = parsePlans(sc.c4.String); err != nil {
+				return cpis.Subject{}, internal(op, err)
+			}
+			if s.Records == nil {
+				s.Records = make([]cpis.Record, 0, 2)
+			}
+			s.Records = append(s.Records, r)
+		case 2:
+			if s.History, err = parseHistory(sc.c4.String, nhs); err != nil {
+				return cpis.Subject{}, internal(op, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return cpis.Subject{}, internal(op, err)
 	}
-	if s.Records, err = readRecords(ctx, tx.StmtContext(ctx, db.qRecords), nhs); err != nil {
-		return cpis.Subject{}, internal(op, err)
-	}
-	if s.History, err = readEvents(ctx, tx.StmtContext(ctx, db.qHistory), string(nhs), cpis.HistoryLimit); err != nil {
-		return cpis.Subject{}, internal(op, err)
+	if !slices.IsSortedFunc(s.Records, byLA) {
+		slices.SortFunc(s.Records, byLA)
 	}
 	return s, nil
 }
 
-func readRecords(ctx context.Context, stmt *sql.Stmt, nhs cpis.NHSNumber) ([]cpis.Record, error) {
+func byLA(a, b cpis.Record) int { return strings.Compare(a.LA.ODS, b.LA.ODS) }
+
+// readEvents reads access events of one NHS number; capHint sizes the
+// result.
+func readEvents(ctx context.Context, stmt *sql.Stmt, nhs cpis.NHSNumber, capHint int) ([]cpis.AccessEvent, error) {
 	rows, err := stmt.QueryContext(ctx, string(nhs))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var (
-		out    []cpis.Record
-		lastID int64 = -1
-	)
-	for rows.Next() {
-		var (
-			id                   int64
-			la                   cpis.LocalAuthority
-			local, file          string
-			typ, start, end, del sql.NullString
-			plan                 cpis.Plan
-		)
-		if err := rows.Scan(&id, &la.ODS, &local, &file, &la.Name, &la.Emergency, &la.Office, &la.UploadsEnabled,
-			&typ, &start, &end, &del); err != nil {
-			return nil, err
-		}
-		if id != lastID {
-			lastID = id
-			out = append(out, cpis.Record{NHSNumber: nhs, LA: la, LocalID: local, FileID: file})
-		}
-		if !typ.Valid {
-			continue // a record without plans
-		}
-		plan.Type = cpis.PlanType(typ.String)
-		if plan.Start, err = parseDate(start); err != nil {
-			return nil, err
-		}
-		if plan.End, err = parseDate(end); err != nil {
-			return nil, err
-		}
-		if plan.Delete, err = parseDate(del); err != nil {
-			return nil, err
-		}
-		last := &out[len(out)-1]
-		last.Plans = append(last.Plans, plan)
-	}
-	return out, rows.Err()
-}
-
-func readEvents(ctx context.Context, stmt *sql.Stmt, args ...any) ([]cpis.AccessEvent, error) {
-	rows, err := stmt.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+	sc := eventScans.Get().(*eventScan)
+	defer eventScans.Put(sc)
 	var out []cpis.AccessEvent
 	for rows.Next() {
-		var (
-			e          cpis.AccessEvent
-			nhs        string
-			at         int64
-			given, las string
-		)
-		a := &e.Accessor
-		if err := rows.Scan(&e.ID, &nhs, &at, &a.UserID, &a.RoleProfileID,
-			&a.Name.Prefix, &given, &a.Name.Family, &a.JobRole.Code, &a.JobRole.Name,
-			&a.Org.ODS, &a.Org.Name, &a.System, &a.ASID, &e.Shown, &las); err != nil {
+		if err := rows.Scan(sc.dest...); err != nil {
 			return nil, err
 		}
-		e.NHSNumber = cpis.NHSNumber(nhs)
-		e.At = instant(at)
-		if a.Name.Given, err = parseStrings(given); err != nil {
+		if out == nil {
+			out = make([]cpis.AccessEvent, 0, capHint)
+		}
+		e := cpis.AccessEvent{ID: sc.id, NHSNumber: nhs, At: instant(sc.at), Shown: sc.shown,
+			Accessor: cpis.Accessor{UserID: sc.user, RoleProfileID: sc.profile,
+				Name:    cpis.Name{Prefix: sc.prefix, Family: sc.family},
+				JobRole: cpis.JobRole{Code: sc.code, Name: sc.jobName},
+				Org:     cpis.Org{ODS: sc.ods, Name: sc.org}, System: sc.system, ASID: sc.asid}}
+		if e.Accessor.Name.Given, err = parseStrings(sc.given); err != nil {
 			return nil, err
 		}
-		if e.LAs, err = parseStrings(las); err != nil {
+		if e.LAs, err = parseStrings(sc.las); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -288,7 +232,7 @@ func readEvents(ctx context.Context, stmt *sql.Stmt, args ...any) ([]cpis.Access
 // shown or not, oldest first: for tests and reports (CP-IS047 records every
 // access).
 func (db *DB) AccessEvents(ctx context.Context, nhs cpis.NHSNumber) ([]cpis.AccessEvent, error) {
-	events, err := readEvents(ctx, db.qEvents, string(nhs))
+	events, err := readEvents(ctx, db.qEvents, nhs, 16)
 	if err != nil {
 		return nil, internal("access events", err)
 	}

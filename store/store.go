@@ -1,7 +1,7 @@
 // Package store keeps spinegw's state in SQLite: the directory (SDS
 // endpoints, users, role profiles), PDS demographics, the local authorities,
-// the CP-IS records they hold and every access to them. *DB implements
-// cpis.Store.
+// the CP-IS records they hold, every access to them and the LA upload files
+// processed. *DB implements cpis.Store.
 //
 // Connections follow what was measured on this platform: one writer
 // connection taking immediate transactions (deferred read-then-write
@@ -11,9 +11,28 @@
 // goroutine that commits whatever is waiting in one transaction (group
 // commit), so that concurrent queries share commits instead of queueing for
 // the single writer one by one.
+//
+// The query path reads as little as it can, because every query takes it:
+//
+//   - The directory (endpoints, users and their role profiles), read on
+//     every query and changed only by a world merge, is held in memory,
+//     swapped whole and handed out as copies. Staleness bound: a merge by
+//     this process is seen by every lookup that starts after MergeWorld
+//     returns; a change committed by another process (spinegw world load
+//     against the file a gateway serves, or any write to the directory
+//     tables, which triggers count in directory_version) is seen by every
+//     lookup that starts more than 500 ms after the commit. Checking costs
+//     one single-row read per 500 ms, not per query.
+//   - A query's subject (patient, every LA's record, the access history) is
+//     one statement, so one snapshot, with no explicit transaction. The
+//     history is a summary row per NHS number that the access writer keeps
+//     in the transaction recording each shown event (migration 0002).
+//   - Access events are decided and inserted per batch: one statement looks
+//     up the batch's last shown accesses, multi-row inserts write it.
 package store
 
 import (
+	"context"
 	"database/sql"
 	"embed"
 	"errors"
@@ -25,6 +44,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"spinegw/cpis"
 
@@ -41,16 +62,21 @@ type DB struct {
 
 	// Read statements, prepared once; database/sql prepares each lazily on
 	// every pooled connection and keeps it.
-	qEndpoint, qUser, qLA, qPatient, qRecords, qHistory, qEvents *sql.Stmt
+	qDirVersion, qLA, qPatient, qPatients, qSubject, qEvents, qPriorUpload *sql.Stmt
 	// Write statements of the access writer.
-	wLastShown, wInsertEvent, wInsertEventLA *sql.Stmt
+	wLastShown, wGetHistory, wPutHistory *sql.Stmt
+	wInsertEvents                        [len(insertChunks)]*sql.Stmt
+	enc                                  accessEncoder // the access writer's buffers
 
-	queue      chan *accessRequest
-	writerDone chan struct{}
-	mu         sync.RWMutex // guards closed against sends on a closed queue
-	closed     bool
-	closeOnce  sync.Once
-	closeErr   error
+	dir dirCache
+
+	queue            chan *accessRequest
+	writerDone       chan struct{}
+	batches, batched atomic.Int64 // group commits made, events they held: for benchmarks
+	mu               sync.RWMutex // guards closed against sends on a closed queue
+	closed           bool
+	closeOnce        sync.Once
+	closeErr         error
 }
 
 var _ cpis.Store = (*DB)(nil)
@@ -82,6 +108,7 @@ func Open(path string) (*DB, error) {
 	db := &DB{
 		queue:      make(chan *accessRequest, queueSize),
 		writerDone: make(chan struct{}),
+		dir:        dirCache{epoch: time.Now()},
 	}
 	if db.write, err = sql.Open("sqlite3", dsn(abs, "_txlock=immediate")); err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
@@ -119,6 +146,9 @@ func Open(path string) (*DB, error) {
 	if err := db.prepare(); err != nil {
 		return fail(err)
 	}
+	if err := db.refreshDirectory(context.Background()); err != nil {
+		return fail(err)
+	}
 	go db.writeAccessLoop()
 	return db, nil
 }
@@ -141,8 +171,9 @@ func (db *DB) Close() error {
 // connection to close checkpoints the WAL into the database file.
 func (db *DB) closeHandles() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{db.qEndpoint, db.qUser, db.qLA, db.qPatient, db.qRecords, db.qHistory, db.qEvents,
-		db.wLastShown, db.wInsertEvent, db.wInsertEventLA} {
+	for _, s := range []*sql.Stmt{db.qDirVersion, db.qLA, db.qPatient, db.qPatients, db.qSubject, db.qEvents, db.qPriorUpload,
+		db.wLastShown, db.wGetHistory, db.wPutHistory,
+		db.wInsertEvents[0], db.wInsertEvents[1], db.wInsertEvents[2], db.wInsertEvents[3]} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -221,16 +252,20 @@ func (db *DB) prepare() error {
 		pool *sql.DB
 		sql  string
 	}{
-		{&db.qEndpoint, db.read, sqlEndpoint},
-		{&db.qUser, db.read, sqlUser},
+		{&db.qDirVersion, db.read, sqlDirectoryVersion},
 		{&db.qLA, db.read, sqlLocalAuthority},
 		{&db.qPatient, db.read, sqlPatient},
-		{&db.qRecords, db.read, sqlRecords},
-		{&db.qHistory, db.read, sqlHistory},
+		{&db.qPatients, db.read, sqlPatientsBatch()},
+		{&db.qSubject, db.read, sqlSubject},
 		{&db.qEvents, db.read, sqlEvents},
+		{&db.qPriorUpload, db.read, sqlPriorUpload},
 		{&db.wLastShown, db.write, sqlLastShown},
-		{&db.wInsertEvent, db.write, sqlInsertEvent},
-		{&db.wInsertEventLA, db.write, sqlInsertEventLA},
+		{&db.wInsertEvents[0], db.write, sqlInsertEvents(insertChunks[0])},
+		{&db.wInsertEvents[1], db.write, sqlInsertEvents(insertChunks[1])},
+		{&db.wInsertEvents[2], db.write, sqlInsertEvents(insertChunks[2])},
+		{&db.wInsertEvents[3], db.write, sqlInsertEvents(insertChunks[3])},
+		{&db.wGetHistory, db.write, sqlGetHistory},
+		{&db.wPutHistory, db.write, sqlPutHistory},
 	} {
 		stmt, err := s.pool.Prepare(s.sql)
 		if err != nil {
