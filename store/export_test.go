@@ -1,6 +1,11 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"time"
+
+	"spinegw/cpis"
+)
 
 // AccessBatches returns how many group commits the access writer has made
 // and how many events they held.
@@ -21,3 +26,10 @@ func FailUploadAfterChunk(n int) (restore func()) {
 }
 
 var errInjected = errors.New("injected failure")
+
+// LastUploadLock is how long the last ApplyUpload held the write lock,
+// from BEGIN to COMMIT.
+func (db *DB) LastUploadLock() time.Duration { return time.Duration(db.uploadLock.Load()) }
+
+// PlansText is the records.plans value of plans.
+func PlansText(plans []cpis.Plan) string { return string(appendPlans(nil, plans)) }

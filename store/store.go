@@ -64,15 +64,16 @@ type DB struct {
 	// every pooled connection and keeps it.
 	qDirVersion, qLA, qPatient, qPatients, qSubject, qEvents, qPriorUpload *sql.Stmt
 	// Write statements of the access writer.
-	wLastShown, wGetHistory, wPutHistory *sql.Stmt
-	wInsertEvents                        [len(insertChunks)]*sql.Stmt
-	enc                                  accessEncoder // the access writer's buffers
+	wLastShown, wGetHistory, wPutHistory, wPutRecords *sql.Stmt
+	wInsertEvents                                     [len(insertChunks)]*sql.Stmt
+	enc                                               accessEncoder // the access writer's buffers
 
 	dir dirCache
 
 	queue            chan *accessRequest
 	writerDone       chan struct{}
 	batches, batched atomic.Int64 // group commits made, events they held: for benchmarks
+	uploadLock       atomic.Int64 // how long the last ApplyUpload held the write lock (ns): for benchmarks
 	mu               sync.RWMutex // guards closed against sends on a closed queue
 	closed           bool
 	closeOnce        sync.Once
@@ -172,7 +173,7 @@ func (db *DB) Close() error {
 func (db *DB) closeHandles() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.qDirVersion, db.qLA, db.qPatient, db.qPatients, db.qSubject, db.qEvents, db.qPriorUpload,
-		db.wLastShown, db.wGetHistory, db.wPutHistory,
+		db.wLastShown, db.wGetHistory, db.wPutHistory, db.wPutRecords,
 		db.wInsertEvents[0], db.wInsertEvents[1], db.wInsertEvents[2], db.wInsertEvents[3]} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -265,6 +266,7 @@ func (db *DB) prepare() error {
 		{&db.wInsertEvents[2], db.write, sqlInsertEvents(insertChunks[2])},
 		{&db.wInsertEvents[3], db.write, sqlInsertEvents(insertChunks[3])},
 		{&db.wGetHistory, db.write, sqlGetHistory},
+		{&db.wPutRecords, db.write, sqlPutRecords(uploadChunk)},
 		{&db.wPutHistory, db.write, sqlPutHistory},
 	} {
 		stmt, err := s.pool.Prepare(s.sql)
