@@ -269,30 +269,148 @@ static void gw_start_element_ns(void *ctx, const xmlChar *localname,
 			      attributes);
 }
 
-xmlDocPtr gw_parse(const char *buf, int len, int max_depth)
-{
+/*
+ * A parser state is a parser context with its dictionary and input buffer,
+ * kept from one parse to the next. Creating them costs about a fifth of a
+ * parse of the reference 5 KB envelope: the context, a dictionary whose
+ * 4 KB hash table and string pools are large allocations (each makes glibc
+ * consolidate all the small chunks the previous tree freed), an 8 KB input
+ * buffer and a copy of the document into it. Reused, the dictionary already
+ * holds the element names, and the nodes' allocations are served from
+ * glibc's fast bins.
+ *
+ * A document keeps a reference to the dictionary of the state that parsed
+ * it, and xmlFreeDoc reads that dictionary (to tell its strings from
+ * malloc'ed ones) while another parse with the same state would be adding
+ * to it. So a state serves one document at a time: the Go side checks it
+ * out for Parse and takes it back only after the document is freed
+ * (gw_doc_free). No thread affinity is needed, and the dictionary is never
+ * touched by two threads at once.
+ */
+struct gw_pstate {
 	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
+	/* Kept between parses only when it has no encoder (an encoding
+	 * switch leaves one behind) and stays small; NULL otherwise. */
+	xmlParserInputBufferPtr in;
+};
+
+/* What an idle state may keep, whatever it parsed last: the input buffer of
+ * a document of up to 16 KB (the buffer is at most twice that) and a
+ * dictionary of up to 256 KB of strings. */
+#define GW_KEEP_INPUT_MAX (16 * 1024)
+#define GW_KEEP_DICT_MAX (256 * 1024)
+
+gw_pstate *gw_pstate_new(void)
+{
+	gw_pstate *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return NULL;
+	st->ctxt = xmlNewParserCtxt();
+	if (st->ctxt == NULL) {
+		free(st);
+		return NULL;
+	}
+	st->ctxt->sax->internalSubset = gw_internal_subset;
+	st->ctxt->sax->externalSubset = gw_external_subset;
+	st->ctxt->sax->startElementNs = gw_start_element_ns;
+	st->ctxt->sax->serror = gw_parse_error;
+	return st;
+}
+
+void gw_pstate_free(gw_pstate *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in != NULL)
+		xmlFreeParserInputBuffer(st->in);
+	xmlFreeParserCtxt(st->ctxt);
+	free(st);
+}
+
+/* The input of one parse: the state's kept buffer, emptied, or a new one.
+ * The document is copied in either case, as xmlCtxtReadMemory does, so no
+ * pointer to the caller's memory outlives the call. A kept buffer was made
+ * by xmlParserInputBufferCreateMem too and reads like a new one: its read
+ * callback only ever reports the end of the input. */
+static xmlParserInputBufferPtr gw_input(gw_pstate *st, const char *buf, int len)
+{
+	xmlParserInputBufferPtr in = st->in;
+	st->in = NULL;
+	if (in != NULL) {
+		/* A buffer in error refuses to shrink: never append to it. */
+		xmlBufShrink(in->buffer, xmlBufUse(in->buffer));
+		if (xmlBufUse(in->buffer) == 0 &&
+		    xmlParserInputBufferPush(in, len, buf) == len)
+			return in;
+		xmlFreeParserInputBuffer(in);
+	}
+	in = xmlParserInputBufferCreateMem(buf, len, XML_CHAR_ENCODING_NONE);
+	/* It records buf as its read context; nothing reads it (the read
+	 * callback is a no-op), and it must not stay behind. */
+	if (in != NULL)
+		in->context = NULL;
+	return in;
+}
+
+/* Detaches the input buffer from the finished parse and keeps it for the
+ * next one if it is clean and small; then resets the context, which frees
+ * everything else the parse left in it. */
+static void gw_parse_done(gw_pstate *st, int len)
+{
+	xmlParserCtxtPtr ctxt = st->ctxt;
+	if (ctxt->inputNr == 1 && ctxt->input != NULL &&
+	    ctxt->input->buf != NULL) {
+		xmlParserInputBufferPtr in = ctxt->input->buf;
+		if (in->encoder == NULL && in->raw == NULL && in->error == 0 &&
+		    len <= GW_KEEP_INPUT_MAX) {
+			ctxt->input->buf = NULL;
+			st->in = in;
+		}
+	}
+	xmlCtxtReset(ctxt);
+}
+
+xmlDocPtr gw_parse(gw_pstate *st, const char *buf, int len, int max_depth)
+{
+	xmlParserCtxtPtr ctxt = st->ctxt;
+	xmlParserInputBufferPtr in;
+	xmlParserInputPtr stream;
+	xmlDocPtr doc = NULL;
 
 	gw_pstatus.kind = GW_OK;
 	gw_pstatus.code = 0;
 	gw_pstatus.line = 0;
 	gw_pstatus.msg[0] = 0;
 
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL) {
+	/* What xmlCtxtReadMemory does, with a kept buffer instead of a new
+	 * one: reset, push the input, set the options, parse. */
+	xmlCtxtReset(ctxt);
+	in = gw_input(st, buf, len);
+	stream = in != NULL ? xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE) : NULL;
+	if (stream == NULL && in != NULL)
+		xmlFreeParserInputBuffer(in);
+	/* inputPush frees the stream, and with it the buffer, if it fails. */
+	if (stream == NULL || inputPush(ctxt, stream) < 0) {
 		gw_pstatus.kind = GW_NOT_WELL_FORMED;
 		gw_set_msg("out of memory");
+		xmlCtxtReset(ctxt);
 		return NULL;
 	}
-	ctxt->sax->internalSubset = gw_internal_subset;
-	ctxt->sax->externalSubset = gw_external_subset;
-	ctxt->sax->startElementNs = gw_start_element_ns;
-	ctxt->sax->serror = gw_parse_error;
+	xmlCtxtUseOptions(ctxt, GW_PARSE_OPTIONS);
+	/* A fresh context's dictionary refuses to grow beyond
+	 * XML_MAX_DICTIONARY_LIMIT; this one may hold names from earlier
+	 * documents, so the allowance is counted from what it holds now. */
+	xmlDictSetLimit(ctxt->dict, XML_MAX_DICTIONARY_LIMIT + xmlDictGetUsage(ctxt->dict));
 
 	gw_max_depth = max_depth;
-	doc = xmlCtxtReadMemory(ctxt, buf, len, NULL, NULL, GW_PARSE_OPTIONS);
+	xmlParseDocument(ctxt);
 	gw_max_depth = -1;
+
+	if (ctxt->wellFormed)
+		doc = ctxt->myDoc;
+	else if (ctxt->myDoc != NULL)
+		xmlFreeDoc(ctxt->myDoc);
+	ctxt->myDoc = NULL;
 
 	if (doc != NULL) {
 		/* Second line of defence: whatever the hooks saw, a tree with a
@@ -329,8 +447,42 @@ xmlDocPtr gw_parse(const char *buf, int len, int max_depth)
 			gw_set_msg("not well-formed");
 		}
 	}
-	xmlFreeParserCtxt(ctxt);
+	gw_parse_done(st, len);
 	return doc;
+}
+
+/* Input arrays beyond these sizes are not kept (see gw_pstate_release). */
+#define GW_KEEP_ATTS_MAX 1024
+#define GW_KEEP_NS_MAX 256
+
+/*
+ * Makes st ready for its next parse, after the document it parsed has been
+ * freed or its parse has failed. A dictionary grown large (a document with
+ * many distinct names) is replaced, now that no document refers to it.
+ * Returns 0 if st should rather be freed: a document with thousands of
+ * attributes on one element, or of namespace declarations in scope, has
+ * grown arrays that the context would keep for good.
+ */
+int gw_pstate_release(gw_pstate *st)
+{
+	xmlParserCtxtPtr ctxt = st->ctxt;
+	if (ctxt->maxatts > GW_KEEP_ATTS_MAX || ctxt->nsMax > GW_KEEP_NS_MAX)
+		return 0;
+	if (xmlDictGetUsage(ctxt->dict) > GW_KEEP_DICT_MAX) {
+		xmlDictPtr d = xmlDictCreate();
+		if (d == NULL)
+			return 0;
+		xmlDictFree(ctxt->dict);
+		ctxt->dict = d;
+	}
+	return 1;
+}
+
+/* Frees a document parsed with st; then as gw_pstate_release. */
+int gw_doc_free(gw_pstate *st, xmlDocPtr doc)
+{
+	xmlFreeDoc(doc);
+	return gw_pstate_release(st);
 }
 
 /* ---------- schemas ---------- */
@@ -366,23 +518,26 @@ gw_errlist *gw_thread_errs(void)
 	return &gw_terrs;
 }
 
-int gw_validate(xmlSchemaPtr schema, xmlDocPtr doc, xmlNodePtr elem)
+/*
+ * Validation contexts are kept by the Go side, one per validation in
+ * progress, and reused: libxml2 clears a context at the end of every
+ * validation (xmlSchemaPostRun), keeping only its element and attribute
+ * tables, so nothing of one message reaches the next. The error handler is
+ * set on every call because the error list is per thread.
+ */
+int gw_validate(xmlSchemaValidCtxtPtr vc, xmlDocPtr doc, xmlNodePtr elem)
 {
-	xmlSchemaValidCtxtPtr vc;
 	int rc;
 
 	gw_errlist_free(&gw_terrs);
-	vc = xmlSchemaNewValidCtxt(schema);
-	if (vc == NULL) {
-		gw_errlist_add(&gw_terrs, 0, 0, "out of memory", NULL);
-		return -1;
-	}
 	xmlSchemaSetValidStructuredErrors(vc, gw_collect, &gw_terrs);
 	if (elem != NULL)
 		rc = xmlSchemaValidateOneElement(vc, elem);
 	else
 		rc = xmlSchemaValidateDoc(vc, doc);
-	xmlSchemaFreeValidCtxt(vc);
+	/* The context keeps the handler's argument: leave no pointer to this
+	 * thread's list in a context another thread may use next. */
+	xmlSchemaSetValidStructuredErrors(vc, NULL, NULL);
 	/* Non-zero whenever there is something to read in gw_terrs, so the
 	 * caller looks only then. */
 	if (rc == 0 && (gw_terrs.n > 0 || gw_terrs.dropped > 0))

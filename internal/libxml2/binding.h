@@ -65,9 +65,17 @@ typedef struct {
  * gw_thread_errs by the same goroutine, still locked to the same OS thread.
  */
 void gw_init(void);
-xmlDocPtr gw_parse(const char *buf, int len, int max_depth);
+/* A parser context kept for reuse; see binding.c. One document at a time:
+ * from gw_parse until gw_doc_free of the document it returned. */
+typedef struct gw_pstate gw_pstate;
+gw_pstate *gw_pstate_new(void);
+void gw_pstate_free(gw_pstate *st);
+xmlDocPtr gw_parse(gw_pstate *st, const char *buf, int len, int max_depth);
+int gw_pstate_release(gw_pstate *st);
+int gw_doc_free(gw_pstate *st, xmlDocPtr doc);
 gw_parse_status *gw_parse_status_get(void);
-int gw_validate(xmlSchemaPtr schema, xmlDocPtr doc, xmlNodePtr elem);
+/* vc is a validation context of the schema, reusable after the call. */
+int gw_validate(xmlSchemaValidCtxtPtr vc, xmlDocPtr doc, xmlNodePtr elem);
 xmlXPathObjectPtr gw_xpath_at(xmlDocPtr doc, xmlNodePtr node, const char *buf,
 			      int nns);
 gw_errlist *gw_thread_errs(void);

@@ -12,6 +12,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -105,19 +106,65 @@ func Parse(data []byte, opt ParseOptions) (*Document, error) {
 	if depth <= 0 || depth > defaultMaxDepth {
 		depth = defaultMaxDepth
 	}
+	st := getParser()
+	if st == nil {
+		return nil, &ParseError{Kind: NotWellFormed, Msg: "out of memory"}
+	}
 	// Failure details are left in thread-local storage by the C side: the
 	// goroutine must still be on the same OS thread when it reads them.
 	runtime.LockOSThread()
-	doc := C.gw_parse((*C.char)(unsafe.Pointer(&data[0])), C.int(len(data)), C.int(depth))
+	doc := C.gw_parse(st, (*C.char)(unsafe.Pointer(&data[0])), C.int(len(data)), C.int(depth))
 	var perr *ParseError
 	if doc == nil {
 		perr = newParseError(C.gw_parse_status_get())
 	}
 	runtime.UnlockOSThread()
 	if doc == nil {
+		putParser(st, C.gw_pstate_release(st) != 0)
 		return nil, perr
 	}
-	return &Document{p: doc}, nil
+	return &Document{p: doc, st: st}, nil
+}
+
+// Parser states (binding.c: a parser context with its dictionary and input
+// buffer) are reused: creating one costs about a fifth of a parse. A
+// Document holds the state that parsed it until it is freed, because the
+// tree refers to the state's dictionary; so there are as many states in use
+// as live Documents, and up to maxIdleParsers more are kept for later
+// parses.
+const maxIdleParsers = 64
+
+var parsers struct {
+	mu   sync.Mutex
+	idle []*C.gw_pstate
+}
+
+func getParser() *C.gw_pstate {
+	parsers.mu.Lock()
+	if n := len(parsers.idle); n > 0 {
+		st := parsers.idle[n-1]
+		parsers.idle = parsers.idle[:n-1]
+		parsers.mu.Unlock()
+		return st
+	}
+	parsers.mu.Unlock()
+	return C.gw_pstate_new()
+}
+
+// putParser takes back a state once its document is freed or its parse has
+// failed; keep is false for a state grown too large to be worth keeping.
+func putParser(st *C.gw_pstate, keep bool) {
+	if keep {
+		parsers.mu.Lock()
+		if len(parsers.idle) < maxIdleParsers {
+			parsers.idle = append(parsers.idle, st)
+			st = nil
+		}
+		parsers.mu.Unlock()
+	}
+	if st != nil {
+		C.gw_pstate_free(st)
+	}
 }
 
 func newParseError(r *C.gw_parse_status) *ParseError {
@@ -154,7 +201,8 @@ func newParseError(r *C.gw_parse_status) *ParseError {
 
 // Document is a parsed XML document. It owns C memory: call Free.
 type Document struct {
-	p *C.xmlDoc
+	p  *C.xmlDoc
+	st *C.gw_pstate // the parser state whose dictionary the tree uses
 }
 
 // Free releases the document and invalidates all its Nodes. Calling it
@@ -163,8 +211,12 @@ func (d *Document) Free() {
 	if d == nil || d.p == nil {
 		return
 	}
-	C.xmlFreeDoc(d.p)
-	d.p = nil
+	if d.st == nil {
+		C.xmlFreeDoc(d.p)
+	} else {
+		putParser(d.st, C.gw_doc_free(d.st, d.p) != 0)
+	}
+	d.p, d.st = nil, nil
 }
 
 // Root returns the document element, nil if the document has been freed.

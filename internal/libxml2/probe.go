@@ -40,3 +40,7 @@ func loaderDenials() int64 { return int64(C.gw_loader_denials()) }
 func (d *Document) hasDTD() bool {
 	return d.p != nil && (d.p.intSubset != nil || d.p.extSubset != nil)
 }
+
+// dictBytes is the size of the string pools of the dictionary d's names are
+// kept in: the dictionary of the parser state that parsed d.
+func (d *Document) dictBytes() int { return int(C.xmlDictGetUsage(d.p.dict)) }

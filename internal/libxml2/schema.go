@@ -57,7 +57,17 @@ func (e *SchemaError) Error() string {
 // used by many goroutines at once; each validation has its own context.
 type Schema struct {
 	p *C.xmlSchema
+
+	// Validation contexts not in use. Making one costs as much as
+	// validating a few elements; libxml2 clears a context after each
+	// validation, so one is reused by later validations, never by two at
+	// once.
+	mu   sync.Mutex
+	idle []*C.xmlSchemaValidCtxt
 }
+
+// maxIdleValidators bounds the contexts a Schema keeps between validations.
+const maxIdleValidators = 64
 
 // compileMu serialises schema compilation. Compilations are rare (start-up,
 // configuration reload), so running one at a time costs nothing and keeps
@@ -164,8 +174,38 @@ func (s *Schema) Free() {
 	if s == nil || s.p == nil {
 		return
 	}
+	s.mu.Lock()
+	for _, vc := range s.idle {
+		C.xmlSchemaFreeValidCtxt(vc)
+	}
+	s.idle = nil
+	s.mu.Unlock()
 	C.xmlSchemaFree(s.p)
 	s.p = nil
+}
+
+func (s *Schema) getValidator() *C.xmlSchemaValidCtxt {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		vc := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return vc
+	}
+	s.mu.Unlock()
+	return C.xmlSchemaNewValidCtxt(s.p)
+}
+
+func (s *Schema) putValidator(vc *C.xmlSchemaValidCtxt) {
+	s.mu.Lock()
+	if len(s.idle) < maxIdleValidators {
+		s.idle = append(s.idle, vc)
+		vc = nil
+	}
+	s.mu.Unlock()
+	if vc != nil {
+		C.xmlSchemaFreeValidCtxt(vc)
+	}
 }
 
 // ValidateElement validates the subtree rooted at n (for example the HL7
@@ -178,7 +218,7 @@ func (s *Schema) ValidateElement(n *Node) []ValidationError {
 	if n == nil || n.p == nil || n.p._type != C.XML_ELEMENT_NODE {
 		return []ValidationError{{Msg: "not an element"}}
 	}
-	return validate(s.p, nil, n.p)
+	return s.validate(nil, n.p)
 }
 
 // ValidateDocument validates the whole document. It returns nil if valid.
@@ -189,19 +229,30 @@ func (s *Schema) ValidateDocument(d *Document) []ValidationError {
 	if d == nil || d.p == nil {
 		return []ValidationError{{Msg: "document is freed"}}
 	}
-	return validate(s.p, d.p, nil)
+	return s.validate(d.p, nil)
 }
 
-func validate(s *C.xmlSchema, d *C.xmlDoc, n *C.xmlNode) []ValidationError {
+func (s *Schema) validate(d *C.xmlDoc, n *C.xmlNode) []ValidationError {
+	vc := s.getValidator()
+	if vc == nil {
+		return []ValidationError{{Msg: "out of memory"}}
+	}
 	// The errors are left in thread-local storage by the C side: the
 	// goroutine must still be on the same OS thread when it reads them.
 	runtime.LockOSThread()
-	rc := C.gw_validate(s, d, n)
+	rc := C.gw_validate(vc, d, n)
 	var errs []ValidationError
 	if rc != 0 {
 		errs = takeErrors(C.gw_thread_errs(), "")
 	}
 	runtime.UnlockOSThread()
+	if rc < 0 {
+		// An internal error: do not trust the context with another
+		// message.
+		C.xmlSchemaFreeValidCtxt(vc)
+	} else {
+		s.putValidator(vc)
+	}
 	if rc != 0 && len(errs) == 0 {
 		// A failure libxml2 did not describe (rc < 0 is an internal error).
 		errs = []ValidationError{{Msg: fmt.Sprintf("validation failed (libxml2 code %d)", int(rc))}}
