@@ -191,8 +191,8 @@ func (db *DB) writeAccess(batch []*accessRequest) error {
 	}
 	slices.SortStableFunc(events, func(a, b *cpis.AccessEvent) int { return a.At.Compare(b.At) })
 
-	// Everything but the shown decisions is encoded before the
-	// transaction: the pairs to look up, and each event's columns.
+	// The (NHS number, accessor) pairs whose last shown access decides
+	// the batch, encoded before the transaction.
 	type pair struct {
 		nhs cpis.NHSNumber
 		key string

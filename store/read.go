@@ -110,30 +110,11 @@ type subjectScan struct {
 	dest               []any
 }
 
-// eventScan holds the scan targets of one access event row.
-type eventScan struct {
-	at                               int64
-	id, user, profile, prefix, given string
-	family, code, jobName, ods, org  string
-	system                           bool
-	asid, las                        string
-	shown                            bool
-	dest                             []any
-}
-
-var (
-	subjectScans = sync.Pool{New: func() any {
-		s := &subjectScan{}
-		s.dest = []any{&s.kind, &s.c1, &s.c2, &s.c3, &s.c4, &s.c5, &s.c6, &s.c7, &s.c8}
-		return s
-	}}
-	eventScans = sync.Pool{New: func() any {
-		s := &eventScan{}
-		s.dest = []any{&s.at, &s.id, &s.user, &s.profile, &s.prefix, &s.given, &s.family,
-			&s.code, &s.jobName, &s.ods, &s.org, &s.system, &s.asid, &s.las, &s.shown}
-		return s
-	}}
-)
+var subjectScans = sync.Pool{New: func() any {
+	s := &subjectScan{}
+	s.dest = []any{&s.kind, &s.c1, &s.c2, &s.c3, &s.c4, &s.c5, &s.c6, &s.c7, &s.c8}
+	return s
+}}
 
 // Subject reads what a query needs for the NHS number, in one statement:
 // the PDS patient, every LA's record with its plans, and the shown access
@@ -194,47 +175,39 @@ func (db *DB) Subject(ctx context.Context, nhs cpis.NHSNumber) (cpis.Subject, er
 
 func byLA(a, b cpis.Record) int { return strings.Compare(a.LA.ODS, b.LA.ODS) }
 
-// readEvents reads access events of one NHS number; capHint sizes the
-// result.
-func readEvents(ctx context.Context, stmt *sql.Stmt, nhs cpis.NHSNumber, capHint int) ([]cpis.AccessEvent, error) {
-	rows, err := stmt.QueryContext(ctx, string(nhs))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	sc := eventScans.Get().(*eventScan)
-	defer eventScans.Put(sc)
-	var out []cpis.AccessEvent
-	for rows.Next() {
-		if err := rows.Scan(sc.dest...); err != nil {
-			return nil, err
-		}
-		if out == nil {
-			out = make([]cpis.AccessEvent, 0, capHint)
-		}
-		e := cpis.AccessEvent{ID: sc.id, NHSNumber: nhs, At: instant(sc.at), Shown: sc.shown,
-			Accessor: cpis.Accessor{UserID: sc.user, RoleProfileID: sc.profile,
-				Name:    cpis.Name{Prefix: sc.prefix, Family: sc.family},
-				JobRole: cpis.JobRole{Code: sc.code, Name: sc.jobName},
-				Org:     cpis.Org{ODS: sc.ods, Name: sc.org}, System: sc.system, ASID: sc.asid}}
-		if e.Accessor.Name.Given, err = parseStrings(sc.given); err != nil {
-			return nil, err
-		}
-		if e.LAs, err = parseStrings(sc.las); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
 // AccessEvents returns every access event recorded for the NHS number,
 // shown or not, oldest first: for tests and reports (CP-IS047 records every
 // access).
 func (db *DB) AccessEvents(ctx context.Context, nhs cpis.NHSNumber) ([]cpis.AccessEvent, error) {
-	events, err := readEvents(ctx, db.qEvents, nhs, 16)
+	const op = "access events"
+	rows, err := db.qEvents.QueryContext(ctx, string(nhs))
 	if err != nil {
-		return nil, internal("access events", err)
+		return nil, internal(op, err)
 	}
-	return events, nil
+	defer rows.Close()
+	var out []cpis.AccessEvent
+	for rows.Next() {
+		var (
+			e          cpis.AccessEvent
+			at         int64
+			given, las string
+			a          = &e.Accessor
+		)
+		if err := rows.Scan(&at, &e.ID, &a.UserID, &a.RoleProfileID, &a.Name.Prefix, &given, &a.Name.Family,
+			&a.JobRole.Code, &a.JobRole.Name, &a.Org.ODS, &a.Org.Name, &a.System, &a.ASID, &las, &e.Shown); err != nil {
+			return nil, internal(op, err)
+		}
+		e.NHSNumber, e.At = nhs, instant(at)
+		if a.Name.Given, err = parseStrings(given); err != nil {
+			return nil, internal(op, err)
+		}
+		if e.LAs, err = parseStrings(las); err != nil {
+			return nil, internal(op, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(op, err)
+	}
+	return out, nil
 }
