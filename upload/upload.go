@@ -94,6 +94,12 @@ type checker struct {
 	fileID    string
 	headerOK  error // a problem with the file's LA data fails every record (CPR07)
 	seen      map[cpis.NHSNumber]seenRecord
+	// The checking goroutine: batches in, done closed when it has finished;
+	// werr is its first error. Only it touches valid, failed, succeeded,
+	// seen and echo until finish returns.
+	batches chan []cpis.UploadRecord
+	done    chan struct{}
+	werr    error
 	// echo keeps failed records so the FileResponse can send them back.
 	echo map[echoKey]cpis.UploadRecord
 }
@@ -117,7 +123,7 @@ func (c *checker) add(r cpis.UploadRecord) error {
 		c.received++
 		c.lastPosition = r.Position
 		if len(c.pending) >= batchSize {
-			if err := c.flush(); err != nil {
+			if err := c.send(); err != nil {
 				return err
 			}
 		}
@@ -126,12 +132,50 @@ func (c *checker) add(r cpis.UploadRecord) error {
 	return nil
 }
 
-func (c *checker) flush() error {
-	if len(c.pending) == 0 {
-		return nil
+// start runs the checks on a goroutine of their own, so that PDS lookups and
+// record checks of one batch overlap with reading and validating the next:
+// on two cores the whole cohort takes the longer of the two, not their sum.
+func (c *checker) start() {
+	c.batches = make(chan []cpis.UploadRecord, 2)
+	c.done = make(chan struct{})
+	go func() {
+		defer close(c.done)
+		for b := range c.batches {
+			if c.werr == nil {
+				c.werr = c.check(b)
+			}
+		}
+	}()
+}
+
+// send hands the pending batch to the checking goroutine.
+func (c *checker) send() error {
+	if len(c.pending) > 0 {
+		select {
+		case c.batches <- c.pending:
+		case <-c.done:
+		}
+		c.pending = make([]cpis.UploadRecord, 0, batchSize)
 	}
-	nhs := make([]cpis.NHSNumber, 0, len(c.pending))
-	for _, r := range c.pending {
+	return nil
+}
+
+// finish checks what is still pending and waits for every check to be done;
+// its error is the first the checks met. It may be called more than once.
+func (c *checker) finish() error {
+	if c.batches != nil {
+		c.send()
+		close(c.batches)
+		<-c.done
+		c.batches = nil
+	}
+	return c.werr
+}
+
+// check judges one batch of records.
+func (c *checker) check(batch []cpis.UploadRecord) error {
+	nhs := make([]cpis.NHSNumber, 0, len(batch))
+	for _, r := range batch {
 		if cpis.ValidNHSNumber(r.NHSNumber) {
 			nhs = append(nhs, cpis.NHSNumber(r.NHSNumber))
 		}
@@ -144,15 +188,14 @@ func (c *checker) flush() error {
 		p, ok := pds[n]
 		return p, ok
 	}
-	for i := 0; i < len(c.pending); {
+	for i := 0; i < len(batch); {
 		j := i + 1
-		for j < len(c.pending) && c.pending[j].Position == c.pending[i].Position {
+		for j < len(batch) && batch[j].Position == batch[i].Position {
 			j++
 		}
-		c.judge(c.pending[i:j], lookup)
+		c.judge(batch[i:j], lookup)
 		i = j
 	}
-	c.pending = c.pending[:0]
 	return nil
 }
 
@@ -231,6 +274,8 @@ func (s *Service) Process(ctx context.Context, src Source, r io.Reader) (Result,
 	now := s.Clock.Now()
 	digest := newDigest()
 	c := &checker{ctx: ctx, svc: s, echo: map[echoKey]cpis.UploadRecord{}}
+	c.start()
+	defer c.finish()
 	var up cpis.Upload
 	headerSeen := false
 	issues, err := hl7.ReadUpload(r, s.Schema,
@@ -259,11 +304,8 @@ func (s *Service) Process(ctx context.Context, src Source, r io.Reader) (Result,
 	case up.Quantity != c.received:
 		err = fileErr("transmissionQuantity is %d but the file holds %d records", up.Quantity, c.received)
 	}
-	if err == nil {
-		err = c.flush()
-		if err != nil {
-			return Result{}, err
-		}
+	if werr := c.finish(); werr != nil {
+		return Result{}, werr
 	}
 	res := Result{UploadResult: cpis.UploadResult{FileID: up.FileID, LA: c.la, Quantity: c.received, ReceivedAt: now}}
 	if res.LA.ODS == "" {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,13 +52,7 @@ func newValidator(dir string) (*hl7.Validator, error) {
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	// Each query allocates a few tens of KB and the live heap is small, so
-	// with Go's default the collector would run every few dozen queries. A
-	// larger ratio trades a little memory for a lot of CPU; GOGC, when set,
-	// still decides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	tuneGC()
 	clock, err := parseClock(cfg.Clock, time.Now)
 	if err != nil {
 		return err

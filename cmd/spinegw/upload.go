@@ -44,6 +44,7 @@ func newUpload(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			clock, err := parseClock(cfg.Clock, timeNow)
 			if err != nil {
 				return err
