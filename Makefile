@@ -24,8 +24,8 @@ run: build
 ## test: every test (unit, golden, conformance corpus, end to end), vet and a
 ## short run of each fuzz target
 test: deps vet
-	$(GO) test $(TAGS) -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	$(GO) test $(TAGS) -count=1 ./...
 
 vet: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l . ; echo "gofmt needed"; exit 1; }
