@@ -145,14 +145,17 @@ type DayResult struct {
 	Notified      bool
 	Notifications int
 	Accesses      int
-	Purge         store.PurgeResult
+	// Purged reports whether the day's purge ran (or had run) and Purge
+	// what it did; a day caught up before a later one is not purged itself.
+	Purged bool
+	Purge  store.PurgeResult
 }
 
 // RunDue runs, in order, every day whose run time is at or before now and
 // that is not done: from the day after the last day done (or the last day
-// itself, if its purge did not complete) up to the latest due day. A store
-// that has never run a cycle starts at the latest due day. It stops at the
-// first error and returns the days run until then.
+// itself, if its purge did not complete) up to the latest due day, which
+// alone is purged. A store that has never run a cycle starts at the latest
+// due day. It stops at the first error and returns the days run until then.
 func (r *Runner) RunDue(ctx context.Context, now time.Time) ([]DayResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -177,7 +180,13 @@ func (r *Runner) runDue(ctx context.Context, now time.Time) ([]DayResult, error)
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		res, err := r.runDay(ctx, d)
+		// Catching up, only the last day due is purged: expiry only grows
+		// with time, so one purge on the last day leaves the live tables as
+		// a purge every day would have, and each day's notifications
+		// check expiry themselves (cpis.AccessNotifications). A clock moved
+		// a year forward over the whole cohort then costs one purge, not
+		// 365. The days in between keep no purged_at.
+		res, err := r.runDay(ctx, d, d.Equal(latest))
 		if err != nil {
 			return out, err
 		}
@@ -195,10 +204,10 @@ func (r *Runner) runDue(ctx context.Context, now time.Time) ([]DayResult, error)
 func (r *Runner) RunDay(ctx context.Context, d time.Time) (DayResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.runDay(ctx, d)
+	return r.runDay(ctx, d, true)
 }
 
-func (r *Runner) runDay(ctx context.Context, d time.Time) (DayResult, error) {
+func (r *Runner) runDay(ctx context.Context, d time.Time, purge bool) (DayResult, error) {
 	d = cpis.Date(d.Date())
 	res := DayResult{Day: d}
 	run, done, err := r.Store.DailyRun(ctx, d)
@@ -228,8 +237,11 @@ func (r *Runner) runDay(ctx context.Context, d time.Time) (DayResult, error) {
 			return res, err
 		}
 	}
-	if res.Purge, err = r.Store.Purge(ctx, d, r.now()); err != nil {
-		return res, fmt.Errorf("day %s: %w", d.Format(time.DateOnly), err)
+	if purge {
+		if res.Purge, err = r.Store.Purge(ctx, d, r.now()); err != nil {
+			return res, fmt.Errorf("day %s: %w", d.Format(time.DateOnly), err)
+		}
+		res.Purged = true
 	}
 	r.log().Info("daily cycle", "day", d.Format(time.DateOnly), "notified", res.Notified,
 		"notifications", res.Notifications, "accesses", res.Accesses,

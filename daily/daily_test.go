@@ -526,3 +526,28 @@ func TestDeliveryFileNames(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Catching up several days purges once, on the last: the live tables end as
+// a purge every day would have left them (CP-IS009, CP-IS010).
+func TestCatchUpPurgesOnTheLastDay(t *testing.T) {
+	e := standard(t)
+	gone := nhs(30)
+	e.child(gone, "2014-01-01")
+	e.holds("V145", gone, cpp(del("2026-11-23")))
+	e.load()
+	e.tick("2026-11-22T02:00:00Z")
+	if got := e.plans("V145", gone); got == "none" {
+		t.Fatal("purged before its delete date")
+	}
+	days := e.tick("2026-11-25T02:00:00Z")
+	if len(days) != 3 || days[0].Purged || days[1].Purged || !days[2].Purged || days[2].Purge.Plans != 1 {
+		t.Errorf("days %+v", days)
+	}
+	if got := e.plans("V145", gone); got != "none" {
+		t.Errorf("holds %q after the catch-up", got)
+	}
+	hist, _ := e.db.RecordHistory(ctx, gone)
+	if len(hist) != 1 || hist[0].Reason != cpis.ExpiredDeleteDate || !hist[0].Day.Equal(day("2026-11-25")) {
+		t.Errorf("history %+v", hist)
+	}
+}
