@@ -383,6 +383,7 @@ func (r *Runner) Deliver(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		ids := make([]int64, 0, len(msgs))
+		done := make([]store.Message, 0, len(msgs))
 		for _, m := range msgs {
 			if err := ctx.Err(); err != nil {
 				return n, err
@@ -408,13 +409,16 @@ func (r *Runner) Deliver(ctx context.Context) (int, error) {
 				}
 			}
 			ids = append(ids, m.ID)
+			done = append(done, m)
 		}
 		if err := r.Store.MarkDelivered(ctx, ids, r.now()); err != nil {
 			return n, err
 		}
 		n += len(ids)
-		for _, m := range msgs {
-			r.log().Info("delivered", "la", m.LA, "kind", m.Kind, "key", m.Key, "file", FileName(m))
+		for _, m := range done {
+			// The key is left out: an inactive notification's names NHS
+			// numbers, which logs never hold.
+			r.log().Info("delivered", "la", m.LA, "kind", m.Kind, "file", FileName(m))
 		}
 		if len(msgs) < deliverBatch {
 			return n, nil

@@ -27,6 +27,9 @@ type Config struct {
 
 	MailboxDir   string `mapstructure:"mailbox-dir"`
 	Verification string `mapstructure:"verification"`
+
+	DailyAt     string `mapstructure:"daily-at"`
+	AdminListen string `mapstructure:"admin-listen"`
 }
 
 var defaults = Config{
@@ -38,6 +41,9 @@ var defaults = Config{
 
 	MailboxDir:   "./mailbox",
 	Verification: "current",
+
+	DailyAt:     "02:00",
+	AdminListen: "127.0.0.1:8081",
 }
 
 // flagHelp documents each setting once, for every command that takes it.
@@ -53,6 +59,9 @@ var flagHelp = map[string]string{
 
 	"mailbox-dir":  "mailbox folder tree: DIR/<LA ODS>/out (uploads in), sent, in (answers out)",
 	"verification": `how uploaded NHS numbers are verified against PDS: "current" or "cpis2015"`,
+
+	"daily-at":     "time of day (HH:MM, Europe/London) the daily cycle runs: access notifications to LAs, retention purge",
+	"admin-listen": `address of the admin listener (POST /admin/clock moves the clock forward); "off" for none`,
 }
 
 func defaultOf(key string) string {
@@ -71,6 +80,10 @@ func defaultOf(key string) string {
 		return defaults.MailboxDir
 	case "verification":
 		return defaults.Verification
+	case "daily-at":
+		return defaults.DailyAt
+	case "admin-listen":
+		return defaults.AdminListen
 	}
 	return ""
 }
@@ -89,7 +102,7 @@ func loadConfig(cmd *cobra.Command) (Config, error) {
 	v := viper.NewWithOptions(viper.EnvKeyReplacer(strings.NewReplacer("-", "_")), viper.ExperimentalBindStruct())
 	v.SetEnvPrefix("SPINEGW")
 	v.AutomaticEnv()
-	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body", "mailbox-dir", "verification"} {
+	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen"} {
 		v.SetDefault(k, defaultOf(k))
 		if f := cmd.Flags().Lookup(k); f != nil {
 			if err := v.BindPFlag(k, f); err != nil {

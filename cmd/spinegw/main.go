@@ -55,7 +55,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// --db, --clock and --config are global: every command that touches the
 	// store or the time takes them.
 	addFlags(root.PersistentFlags(), "db", "clock", "config")
-	root.AddCommand(newServe(stdout, stderr), newWorld(stdout), newValidate(stdout), newUpload(stdout), newGen(stdout))
+	root.AddCommand(newServe(stdout, stderr), newWorld(stdout), newValidate(stdout), newUpload(stdout), newGen(stdout),
+		newRunDaily(stdout), newPDS(stdout))
 	return root
 }
 

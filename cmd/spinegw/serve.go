@@ -38,7 +38,7 @@ func newServe(stdout, stderr io.Writer) *cobra.Command {
 			return serve(cmd.Context(), cfg, stdout, stderr)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body", "mailbox-dir", "verification")
+	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen")
 	return cmd
 }
 
@@ -53,7 +53,7 @@ func newValidator(dir string) (*hl7.Validator, error) {
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	tuneGC()
-	clock, err := parseClock(cfg.Clock, time.Now)
+	clock, err := gatewayClock(cfg.Clock)
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,12 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "(no demo query: %v)\n", err)
 		}
 	}
+	handler, stopDaily, err := startDaily(ctx, cfg, db, clock, srv, logger, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopDaily()
+	hs.Handler = handler
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	mctx, stopMailbox := context.WithCancel(ctx)

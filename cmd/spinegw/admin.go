@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"spinegw/clock"
+	"spinegw/daily"
+)
+
+// The admin listener: time control for testers. Retention and daily cycles
+// are untestable without moving time, so a running emulator's clock can be
+// moved forward:
+//
+//	POST /admin/clock  {"advance": "72h"}             (Go duration, or whole days: "3d", "1d12h")
+//	POST /admin/clock  {"to": "2026-11-25T03:00:00Z"} (RFC 3339)
+//	GET  /admin/clock
+//
+// Only forward: what the gateway recorded at a time must stay in its past.
+// Moving the clock runs, before answering, every daily cycle that falls due,
+// in order, then the inactive NHS number notifications owed and delivery;
+// the reply gives the new time and the days run. It listens apart from the
+// main listener (default 127.0.0.1:8081) so that it is never exposed with
+// the SOAP endpoint.
+
+type adminClockRequest struct {
+	Advance string `json:"advance"`
+	To      string `json:"to"`
+}
+
+type adminDay struct {
+	Day           string `json:"day"`
+	Notifications int    `json:"notifications"`
+	Accesses      int    `json:"accesses"`
+	Purged        bool   `json:"purged"`
+	PurgedPlans   int    `json:"purged_plans"`
+	PurgedRecords int    `json:"purged_records"`
+	EndDated      int    `json:"end_dated"`
+	StaleCPPs     int    `json:"stale_cpps"`
+}
+
+type adminClockReply struct {
+	Now     string     `json:"now"`
+	Offset  string     `json:"offset"`
+	DaysRun []adminDay `json:"days_run"`
+	Error   string     `json:"error,omitempty"`
+}
+
+func adminHandler(c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, status int, r adminClockReply) {
+		now := c.Now()
+		r.Now = now.Format(time.RFC3339Nano)
+		r.Offset = c.Offset().String()
+		if r.DaysRun == nil {
+			r.DaysRun = []adminDay{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(r)
+	}
+	mux.HandleFunc("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, adminClockReply{})
+	})
+	mux.HandleFunc("POST /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+		var req adminClockRequest
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			reply(w, http.StatusBadRequest, adminClockReply{Error: `the body must be {"advance": "72h"} or {"to": "RFC 3339 instant"}: ` + err.Error()})
+			return
+		}
+		var err error
+		switch {
+		case (req.Advance == "") == (req.To == ""):
+			err = errors.New(`give exactly one of "advance" and "to"`)
+		case req.Advance != "":
+			var d time.Duration
+			if d, err = parseDuration(req.Advance); err == nil {
+				_, err = c.Advance(d)
+			}
+		default:
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339, req.To); err == nil {
+				_, err = c.Set(t)
+			}
+		}
+		if err != nil {
+			reply(w, http.StatusBadRequest, adminClockReply{Error: err.Error()})
+			return
+		}
+		now := c.Now()
+		log.Info("admin clock", "now", now.Format(time.RFC3339), "offset", c.Offset().String())
+		days, err := runner.Tick(r.Context(), now)
+		out := adminClockReply{DaysRun: make([]adminDay, 0, len(days))}
+		for _, d := range days {
+			out.DaysRun = append(out.DaysRun, adminDay{Day: d.Day.Format(time.DateOnly), Notifications: d.Notifications,
+				Accesses: d.Accesses, Purged: d.Purged, PurgedPlans: d.Purge.Plans, PurgedRecords: d.Purge.Records,
+				EndDated: d.Purge.EndDated, StaleCPPs: d.Purge.StaleCPPs})
+		}
+		if err != nil {
+			// The clock has moved; the scheduler retries what failed.
+			log.Error("admin clock: daily cycle", "err", err.Error())
+			out.Error = "the clock moved, but a daily cycle failed (the scheduler retries it): " + err.Error()
+			reply(w, http.StatusInternalServerError, out)
+			return
+		}
+		reply(w, http.StatusOK, out)
+	})
+	return mux
+}
+
+// startAdmin listens on addr for the admin handler and returns the address
+// bound and a function that stops it.
+func startAdmin(addr string, c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("admin listener: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           adminHandler(c, runner, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Moving the clock a long way over a large store runs many days
+		// before answering.
+		WriteTimeout: 30 * time.Minute,
+	}
+	go func() { _ = hs.Serve(ln) }()
+	return ln.Addr().String(), func() { _ = hs.Close() }, nil
+}
