@@ -56,8 +56,11 @@ type Patient struct {
 	BirthDate    time.Time // civil date; zero if unknown
 	Gender       string
 	SupersededBy NHSNumber
-	Sensitive    bool
-	DateOfDeath  time.Time
+	// Inactive: PDS no longer treats the number as active and knows no
+	// replacement (CP-IS012). With SupersededBy set, the supersession wins.
+	Inactive    bool
+	Sensitive   bool
+	DateOfDeath time.Time
 }
 
 // LocalAuthority is an English local authority that shares CP-IS records.

@@ -49,7 +49,8 @@ func TestCohortDay(t *testing.T) {
 	for i := range las {
 		exec(`INSERT INTO local_authorities VALUES (?, ?, 'tel:01632960000', '', 1)`, fmt.Sprintf("E%05d", i), fmt.Sprintf("Council %d", i))
 	}
-	insPatient, _ := tx.Prepare(`INSERT INTO patients VALUES (?, '', '["Child"]', 'Cohort', ?, 'female', '', 0, NULL)`)
+	insPatient, _ := tx.Prepare(`INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death)
+    VALUES (?, '', '["Child"]', 'Cohort', ?, 'female', '', 0, NULL)`)
 	insRecord, _ := tx.Prepare(`INSERT INTO records VALUES (?, ?, ?, 'FILE-1', ?)`)
 	insEvent, _ := tx.Prepare(`INSERT INTO access_events (message_id, nhs_number, at, accessor_key, user_id, role_profile_id,
     name_prefix, name_given, name_family, job_role_code, job_role_name, org_ods, org_name, system, asid, las, shown)

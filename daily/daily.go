@@ -307,6 +307,17 @@ func (r *Runner) Supersede(ctx context.Context, old, replacement cpis.NHSNumber)
 	return r.Store.Supersede(ctx, old, replacement, r.now(), renderInactive)
 }
 
+// Inactivate records that PDS marks the NHS number old inactive, with no
+// replacement, and in the same transaction writes an Inactive NHS Number
+// Notification without a new number to every LA holding records under it
+// (CP-IS012, CP-IS023). It returns how many it wrote; delivery follows with
+// Deliver.
+func (r *Runner) Inactivate(ctx context.Context, old cpis.NHSNumber) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Store.Inactivate(ctx, old, r.now(), renderInactive)
+}
+
 // SweepInactive writes the Inactive NHS Number Notifications owed for
 // supersessions that came another way than Supersede (a world file merged):
 // one to each LA holding records under a superseded number, once

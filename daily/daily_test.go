@@ -1,6 +1,7 @@
 package daily_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -298,6 +299,74 @@ func TestSupersededNumberIsNotifiedToEachHoldingLA(t *testing.T) {
 	if got := e.delivered(); len(got) != 2+3 { // the day's access notifications have been run by the tick
 		t.Errorf("delivered %d:\n%s", len(got), lines(got))
 	}
+}
+
+// CP-IS012, CP-IS023: when PDS marks a number inactive with no replacement,
+// every LA holding records under it is sent one Inactive NHS Number
+// Notification for it, without a new number (no replacedBy), once, however
+// often the command and the sweep run.
+func TestInactiveNumberWithoutReplacementIsNotifiedToEachHoldingLAOnce(t *testing.T) {
+	e := standard(t)
+	e.now = at("2026-11-22T15:00:00Z")
+	n, err := e.r.Inactivate(ctx, childA)
+	if err != nil || n != 2 {
+		t.Fatalf("inactivate: %d %v", n, err)
+	}
+	if _, err := e.r.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "delivered", e.delivered(), // validated against REPC_MT000005GB01
+		"inactive V145: "+string(childA)+">",
+		"inactive V230: "+string(childA)+">",
+	)
+	msgs, err := e.db.Outbox(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if bytes.Contains(m.Document, []byte("replacedBy")) {
+			t.Errorf("%s: a notification without replacement names one:\n%s", m.LA, m.Document)
+		}
+	}
+	if n, err := e.r.Inactivate(ctx, childA); err != nil || n != 0 {
+		t.Errorf("again: %d %v", n, err)
+	}
+	e.tick("2026-11-22T15:00:05Z")
+	e.tick("2026-11-23T15:00:05Z")
+	var inactive []string
+	for _, s := range e.delivered() {
+		if strings.HasPrefix(s, "inactive") {
+			inactive = append(inactive, s)
+		}
+	}
+	expect(t, "inactive notifications after more runs", inactive,
+		"inactive V145: "+string(childA)+">",
+		"inactive V230: "+string(childA)+">",
+	)
+}
+
+// CP-IS012: a number a world file marks inactive is notified by the sweep,
+// once; with superseded_by too, the supersession wins.
+func TestInactiveNumberFromAWorldFileIsNotified(t *testing.T) {
+	e := standard(t)
+	newNumber := nhs(52)
+	e.world.Patients = []cpis.Patient{
+		{NHSNumber: childB, Name: cpis.Name{Family: "B"}, BirthDate: day("2012-11-02"), Inactive: true},
+		{NHSNumber: childQ, Name: cpis.Name{Family: "Q"}, BirthDate: day("2019-01-01"), Inactive: true, SupersededBy: newNumber},
+	}
+	e.load()
+	e.tick("2026-11-22T15:00:00Z")
+	e.tick("2026-11-22T16:00:00Z")
+	var inactive []string
+	for _, s := range e.delivered() {
+		if strings.HasPrefix(s, "inactive") {
+			inactive = append(inactive, s)
+		}
+	}
+	expect(t, "inactive notifications", inactive,
+		"inactive E10: "+string(childQ)+">"+string(newNumber),
+		"inactive V145: "+string(childB)+">",
+	)
 }
 
 // CP-IS012: a supersession that comes with a world file is notified by the

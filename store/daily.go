@@ -622,16 +622,17 @@ type InactiveRenderer func(n cpis.InactiveNotification) (messageID string, doc [
 // and its replacement. A replacement corrected later is a new notification.
 func inactiveKey(old, replacement string) string { return old + ">" + replacement }
 
-// sqlOwedInactive finds every record held under a superseded number whose LA
-// has not been sent the Inactive NHS Number Notification for it (CP-IS012,
-// CP-IS023), through the partial index patients_superseded. ?1, when not
-// NULL, narrows it to one old number.
+// sqlOwedInactive finds every record held under a superseded number, or a
+// number PDS marks inactive with no replacement (superseded_by empty, key
+// 'OLD>'), whose LA has not been sent the Inactive NHS Number Notification
+// for it (CP-IS012, CP-IS023), through the partial index patients_inactive.
+// ?1, when not NULL, narrows it to one old number.
 const sqlOwedInactive = `
 SELECT p.nhs_number, p.superseded_by, r.la_ods, r.local_id, r.file_id, la.name, la.emergency, la.office, la.uploads_enabled
 FROM patients p
 JOIN records r ON r.nhs_number = p.nhs_number
 JOIN local_authorities la ON la.ods = r.la_ods
-WHERE p.superseded_by <> '' AND (?1 IS NULL OR p.nhs_number = ?1)
+WHERE (p.superseded_by <> '' OR p.inactive = 1) AND (?1 IS NULL OR p.nhs_number = ?1)
   AND NOT EXISTS (SELECT 1 FROM outbox o
                   WHERE o.kind = 'inactive' AND o.la_ods = r.la_ods AND o.key = p.nhs_number || '>' || p.superseded_by)
 ORDER BY r.la_ods, p.nhs_number`
@@ -689,9 +690,10 @@ func enqueueInactive(ctx context.Context, tx *sql.Tx, only any, at time.Time, re
 }
 
 // EnqueueInactive writes to the outbox an Inactive NHS Number Notification
-// to each LA holding a record under an NHS number PDS has superseded and
-// that has not had one for that number and replacement (CP-IS012,
-// CP-IS023), however PDS came to say so: a world file merged, or Supersede.
+// to each LA holding a record under an NHS number PDS has superseded or
+// marked inactive and that has not had one for that number and replacement
+// (CP-IS012, CP-IS023), however PDS came to say so: a world file merged,
+// Supersede or Inactivate.
 // Each notification names one number. It returns how many it added. When
 // nothing is owed (the usual case) it reads only, through the reader pool,
 // and takes no write lock.
@@ -760,6 +762,45 @@ INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_da
 SELECT ?, name_prefix, name_given, name_family, birth_date, gender, '', sensitive, date_of_death FROM patients WHERE nhs_number = ?
 ON CONFLICT (nhs_number) DO NOTHING`, string(replacement), string(old)); err != nil {
 		return 0, internal(op, err)
+	}
+	n, err := enqueueInactive(ctx, tx, string(old), at, render)
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, internal(op, err)
+	}
+	return n, nil
+}
+
+// Inactivate records in PDS that the NHS number old is no longer active,
+// with no replacement known, and writes to the outbox an Inactive NHS
+// Number Notification without a new number to every LA holding a record
+// under it (CP-IS012, CP-IS023), keyed 'OLD>' so each LA gets it once: one
+// immediate transaction, as Supersede. PDS must know old (else an error of
+// kind KindNotFound). A number already superseded stays superseded: its
+// notifications name the new number. It returns how many it added.
+func (db *DB) Inactivate(ctx context.Context, old cpis.NHSNumber, at time.Time, render InactiveRenderer) (int, error) {
+	const op = "inactivate"
+	switch {
+	case !cpis.ValidNHSNumber(string(old)):
+		return 0, cpis.Errorf(cpis.KindInvalid, op, "the NHS number must be valid")
+	case !representable(at):
+		return 0, cpis.Errorf(cpis.KindInvalid, op, "the time is out of range")
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE patients SET inactive = 1 WHERE nhs_number = ?`, string(old))
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, internal(op, err)
+	} else if n == 0 {
+		return 0, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number to inactivate")
 	}
 	n, err := enqueueInactive(ctx, tx, string(old), at, render)
 	if err != nil {

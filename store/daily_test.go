@@ -268,6 +268,45 @@ func TestSupersedeRefusals(t *testing.T) {
 	}
 }
 
+// CP-IS012, CP-IS023: a number PDS marks inactive with no replacement is
+// notified, without a new number (key OLD>), to every LA holding records
+// under it, once, in the transaction that marks it; the patient reads back
+// inactive.
+func TestInactivateNotifiesEveryHoldingLAOnce(t *testing.T) {
+	db, _ := open(t)
+	if err := db.MergeWorld(ctx, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	now := instantAt("2026-11-22T10:00:00Z")
+	if _, err := db.Inactivate(ctx, "9434765919", now, fakeRender); cpis.KindOf(err) != cpis.KindNotFound {
+		t.Errorf("unknown number: %v", err)
+	}
+	n, err := db.Inactivate(ctx, "9995260107", now, fakeRender)
+	if err != nil || n != 2 {
+		t.Fatalf("inactivate: %d %v, want 2 notifications", n, err)
+	}
+	got, _ := db.Outbox(ctx, "")
+	var docs []string
+	for _, m := range got {
+		docs = append(docs, m.Kind+" "+m.Key+" "+string(m.Document))
+	}
+	if want := "inactive 9995260107> V145:9995260107>|inactive 9995260107> V230:9995260107>"; strings.Join(docs, "|") != want {
+		t.Errorf("outbox\n got %s\nwant %s", strings.Join(docs, "|"), want)
+	}
+	if n, err := db.Inactivate(ctx, "9995260107", now, fakeRender); err != nil || n != 0 {
+		t.Errorf("inactivating again: %d %v, want nothing new", n, err)
+	}
+	if n, err := db.EnqueueInactive(ctx, now, fakeRender); err != nil || n != 0 {
+		t.Errorf("sweep after inactivate: %d %v", n, err)
+	}
+	if p, err := db.Patient(ctx, "9995260107"); err != nil || !p.Inactive || p.SupersededBy != "" {
+		t.Errorf("patient %+v %v", p, err)
+	}
+	if s, err := db.Subject(ctx, "9995260107"); err != nil || !s.Patient.Inactive || s.Patient.Sensitive {
+		t.Errorf("subject patient %+v %v", s.Patient, err)
+	}
+}
+
 // CP-IS012: a supersession that came with a world file is notified too.
 func TestEnqueueInactiveFromWorld(t *testing.T) {
 	db, _ := open(t)

@@ -29,11 +29,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertActivity = `INSERT INTO role_profile_activities (role_profile_id, seq, activity) VALUES (?, ?, ?)`
 
 	sqlUpsertPatient = `
-INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, inactive, sensitive, date_of_death)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (nhs_number) DO UPDATE SET name_prefix = excluded.name_prefix, name_given = excluded.name_given,
     name_family = excluded.name_family, birth_date = excluded.birth_date, gender = excluded.gender,
-    superseded_by = excluded.superseded_by, sensitive = excluded.sensitive, date_of_death = excluded.date_of_death`
+    superseded_by = excluded.superseded_by, inactive = excluded.inactive, sensitive = excluded.sensitive,
+    date_of_death = excluded.date_of_death`
 
 	sqlUpsertLA = `
 INSERT INTO local_authorities (ods, name, emergency, office, uploads_enabled) VALUES (?, ?, ?, ?, ?)
@@ -218,7 +219,7 @@ func (m *merger) patients(patients []cpis.Patient) {
 	for _, p := range patients {
 		given := stringsValue(p.Name.Given)
 		m.exec(sqlUpsertPatient, string(p.NHSNumber), p.Name.Prefix, given, p.Name.Family, dateValue(p.BirthDate),
-			p.Gender, string(p.SupersededBy), boolValue(p.Sensitive), dateValue(p.DateOfDeath))
+			p.Gender, string(p.SupersededBy), boolValue(p.Inactive), boolValue(p.Sensitive), dateValue(p.DateOfDeath))
 	}
 }
 

@@ -15,7 +15,7 @@ const (
 	sqlLocalAuthority = `SELECT name, emergency, office, uploads_enabled FROM local_authorities WHERE ods = ?`
 
 	sqlPatient = `
-SELECT name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death
+SELECT name_prefix, name_given, name_family, birth_date, gender, superseded_by, inactive, sensitive, date_of_death
 FROM patients WHERE nhs_number = ?`
 
 	// Everything a query reads of its subject in one statement, so one
@@ -24,10 +24,11 @@ FROM patients WHERE nhs_number = ?`
 	// access_history, keyed ?2). A concurrent upload, merge or access is
 	// seen whole or not at all. Columns line up by type: 1-6 text, 7
 	// integer, 8 nullable text; padding is '' and 0, not NULL, for the
-	// string targets. No ORDER BY: it made SQLite sort the records, which
+	// string targets; the patient's integer column carries sensitive in bit 0
+	// and inactive in bit 1. No ORDER BY: it made SQLite sort the records, which
 	// the primary key already gives in LA order; Subject checks.
 	sqlSubject = `
-SELECT 0, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death
+SELECT 0, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive + 2 * inactive, date_of_death
 FROM patients WHERE nhs_number = ?1
 UNION ALL
 SELECT 1, r.la_ods, r.local_id, r.file_id, r.plans, la.name, la.emergency, la.uploads_enabled, la.office
@@ -67,16 +68,16 @@ func (db *DB) Patient(ctx context.Context, nhs cpis.NHSNumber) (cpis.Patient, er
 	var (
 		prefix, given, family, gender, superseded string
 		birth, death                              sql.NullString
-		sensitive                                 bool
+		sensitive, inactive                       bool
 	)
-	err := db.qPatient.QueryRowContext(ctx, string(nhs)).Scan(&prefix, &given, &family, &birth, &gender, &superseded, &sensitive, &death)
+	err := db.qPatient.QueryRowContext(ctx, string(nhs)).Scan(&prefix, &given, &family, &birth, &gender, &superseded, &inactive, &sensitive, &death)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cpis.Patient{}, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number")
 	}
 	if err != nil {
 		return cpis.Patient{}, internal(op, err)
 	}
-	p, err := makePatient(nhs, prefix, given, family, birth, gender, superseded, sensitive, death)
+	p, err := makePatient(nhs, prefix, given, family, birth, gender, superseded, inactive, sensitive, death)
 	if err != nil {
 		return cpis.Patient{}, internal(op, err)
 	}
@@ -84,9 +85,9 @@ func (db *DB) Patient(ctx context.Context, nhs cpis.NHSNumber) (cpis.Patient, er
 }
 
 func makePatient(nhs cpis.NHSNumber, prefix, given, family string, birth sql.NullString, gender, superseded string,
-	sensitive bool, death sql.NullString) (cpis.Patient, error) {
+	inactive, sensitive bool, death sql.NullString) (cpis.Patient, error) {
 	p := cpis.Patient{NHSNumber: nhs, Name: cpis.Name{Prefix: prefix, Family: family}, Gender: gender,
-		SupersededBy: cpis.NHSNumber(superseded), Sensitive: sensitive}
+		SupersededBy: cpis.NHSNumber(superseded), Inactive: inactive, Sensitive: sensitive}
 	var err error
 	if p.Name.Given, err = parseStrings(given); err != nil {
 		return cpis.Patient{}, err
@@ -141,8 +142,8 @@ func (db *DB) Subject(ctx context.Context, nhs cpis.NHSNumber) (cpis.Subject, er
 		switch sc.kind {
 		case 0:
 			// name_prefix, name_given, name_family, birth_date, gender,
-			// superseded_by, sensitive, date_of_death
-			if s.Patient, err = makePatient(nhs, sc.c1, sc.c2, sc.c3, sc.c4, sc.c5, sc.c6, sc.c7 != 0, sc.c8); err != nil {
+			// superseded_by, sensitive + 2 * inactive, date_of_death
+			if s.Patient, err = makePatient(nhs, sc.c1, sc.c2, sc.c3, sc.c4, sc.c5, sc.c6, sc.c7&2 != 0, sc.c7&1 != 0, sc.c8); err != nil {
 				return cpis.Subject{}, internal(op, err)
 			}
 			s.HasPatient = true

@@ -73,7 +73,7 @@ func (db *DB) Patients(ctx context.Context, nhs []cpis.NHSNumber) (map[cpis.NHSN
 	var (
 		prefix, given, family, gender, superseded, number string
 		birth, death                                      sql.NullString
-		sensitive                                         bool
+		sensitive, inactive                               bool
 	)
 	for start := 0; start < len(nhs); start += patientBatch {
 		batch := nhs[start:min(start+patientBatch, len(nhs))]
@@ -89,11 +89,11 @@ func (db *DB) Patients(ctx context.Context, nhs []cpis.NHSNumber) (map[cpis.NHSN
 			return nil, internal(op, err)
 		}
 		for rows.Next() {
-			if err := rows.Scan(&number, &prefix, &given, &family, &birth, &gender, &superseded, &sensitive, &death); err != nil {
+			if err := rows.Scan(&number, &prefix, &given, &family, &birth, &gender, &superseded, &inactive, &sensitive, &death); err != nil {
 				rows.Close()
 				return nil, internal(op, err)
 			}
-			p, err := makePatient(cpis.NHSNumber(number), prefix, given, family, birth, gender, superseded, sensitive, death)
+			p, err := makePatient(cpis.NHSNumber(number), prefix, given, family, birth, gender, superseded, inactive, sensitive, death)
 			if err != nil {
 				rows.Close()
 				return nil, internal(op, err)
@@ -111,7 +111,7 @@ func (db *DB) Patients(ctx context.Context, nhs []cpis.NHSNumber) (map[cpis.NHSN
 
 func sqlPatientsBatch() string {
 	return `
-SELECT nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death
+SELECT nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, inactive, sensitive, date_of_death
 FROM patients WHERE nhs_number IN (?` + strings.Repeat(", ?", patientBatch-1) + `)`
 }
 

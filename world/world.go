@@ -17,7 +17,9 @@
 //	        activities: [B0107, B0264]
 //	patients:                     # PDS
 //	  - {nhs_number: "9995260182", prefix: Ms, given: [Louise], family: Doyle,
-//	     birth_date: "2000-09-26", gender: female, superseded_by: "", sensitive: false, date_of_death: ""}
+//	     birth_date: "2000-09-26", gender: female, superseded_by: "", inactive: false, sensitive: false, date_of_death: ""}
+//	                              # inactive: optional, default false; PDS marks the number inactive with
+//	                              # no replacement (CP-IS012); with superseded_by, the supersession wins
 //	local_authorities:
 //	  - ods: V145
 //	    name: London Borough of Islington
@@ -119,6 +121,7 @@ type (
 		BirthDate    string     `yaml:"birth_date"`
 		Gender       string     `yaml:"gender"`
 		SupersededBy string     `yaml:"superseded_by"`
+		Inactive     bool       `yaml:"inactive"`
 		Sensitive    bool       `yaml:"sensitive"`
 		DateOfDeath  string     `yaml:"date_of_death"`
 	}
@@ -446,6 +449,7 @@ func (c *checker) world(f *file) cpis.World {
 			BirthDate:    birth,
 			Gender:       pt.Gender,
 			SupersededBy: cpis.NHSNumber(pt.SupersededBy),
+			Inactive:     pt.Inactive,
 			Sensitive:    pt.Sensitive,
 			DateOfDeath:  death,
 		})

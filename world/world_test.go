@@ -106,6 +106,32 @@ local_authorities:
 	}
 }
 
+// CP-IS012: a patient PDS marks inactive with no replacement; inactive is
+// optional, false by default, and may stand beside superseded_by.
+func TestInactivePatients(t *testing.T) {
+	w, err := world.Parse([]byte(`
+patients:
+  - {nhs_number: "9995260182", inactive: true}
+  - {nhs_number: "9995260107", inactive: true, superseded_by: "9995260115"}
+  - {nhs_number: "9995260123"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := w.Patients[0]; !p.Inactive || p.SupersededBy != "" {
+		t.Errorf("inactive without replacement: %+v", p)
+	}
+	if p := w.Patients[1]; !p.Inactive || p.SupersededBy != "9995260115" {
+		t.Errorf("inactive and superseded: %+v", p)
+	}
+	if w.Patients[2].Inactive {
+		t.Error("a patient without inactive should be active")
+	}
+	if _, err := world.Parse([]byte("patients:\n  - {nhs_number: \"9995260182\", inactive: \"maybe\"}\n")); err == nil {
+		t.Error("inactive: \"maybe\" accepted")
+	}
+}
+
 // YAML would read these unquoted values as numbers and timestamps; the
 // world file takes them as written.
 func TestUnquotedScalars(t *testing.T) {
