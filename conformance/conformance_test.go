@@ -15,10 +15,9 @@ import (
 	"spinegw/cpis"
 	"spinegw/hl7"
 	"spinegw/hl7/schema"
+	"spinegw/internal/gatewaytest"
 	"spinegw/internal/libxml2"
-	"spinegw/soap"
 	"spinegw/store"
-	"spinegw/upload"
 	"spinegw/world"
 )
 
@@ -76,37 +75,15 @@ func TestCorpusUpToDate(t *testing.T) {
 // startGateway serves the suite's world from a fresh store, clock frozen.
 func startGateway(t *testing.T) (*httptest.Server, *store.DB) {
 	t.Helper()
-	w, suite := readWorld(t)
+	suite, err := conformance.ReadSuite(".")
+	if err != nil {
+		t.Fatal(err)
+	}
 	now, err := time.Parse(time.RFC3339, suite.Clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "spinegw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.MergeWorld(context.Background(), w); err != nil {
-		t.Fatal(err)
-	}
-	v, err := hl7.NewValidator(schema.FS, schema.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := cpis.ClockFunc(func() time.Time { return now })
-	entry, _ := schema.Entry("File")
-	fileSchema, err := libxml2.CompileSchema(schema.FS, entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(soap.NewServer(soap.Config{
-		Service:   &cpis.Service{Store: db, Clock: clock},
-		Validator: v,
-		ASID:      suite.GatewayASID,
-		Upload:    &upload.Service{Store: db, Schema: fileSchema, Clock: clock, Verification: cpis.VerifyCurrent},
-	}))
-	t.Cleanup(srv.Close)
-	return srv, db
+	return gatewaytest.Start(t, suite.World, now, suite.GatewayASID)
 }
 
 // Every case of the corpus gets its expected answer from the real server,

@@ -15,42 +15,15 @@ import (
 
 	"spinegw/conformance"
 	"spinegw/cpis"
-	"spinegw/hl7"
-	"spinegw/hl7/schema"
+	"spinegw/internal/gatewaytest"
 	"spinegw/internal/libxml2"
 	"spinegw/soap"
 	"spinegw/store"
-	"spinegw/world"
 )
 
 // gateway serves the conformance world with the clock frozen.
 func gateway(t *testing.T) (*httptest.Server, *store.DB) {
-	t.Helper()
-	w, err := world.ReadFile("../conformance/world.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "gw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.MergeWorld(context.Background(), w); err != nil {
-		t.Fatal(err)
-	}
-	v, err := hl7.NewValidator(schema.FS, schema.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(soap.NewServer(soap.Config{
-		Service:   &cpis.Service{Store: db, Clock: cpis.ClockFunc(func() time.Time { return now })},
-		Validator: v,
-		ASID:      "990000000001",
-		MaxBody:   1 << 20,
-	}))
-	t.Cleanup(srv.Close)
-	return srv, db
+	return gatewaytest.Start(t, "../conformance/world.yaml", time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), "990000000001")
 }
 
 func validQuery(t *testing.T) []byte {
