@@ -743,25 +743,44 @@ func (db *DB) Supersede(ctx context.Context, old, replacement cpis.NHSNumber, at
 	case !representable(at):
 		return 0, cpis.Errorf(cpis.KindInvalid, op, "the time is out of range")
 	}
+	return db.changePatient(ctx, op, old, at, render, `UPDATE patients SET superseded_by = ? WHERE nhs_number = ?`,
+		[]any{string(replacement), string(old)},
+		func(tx *sql.Tx) error {
+			// PDS knows the new number from now on, with the old one's details,
+			// so the LA's resubmission under it verifies.
+			_, err := tx.ExecContext(ctx, `
+INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death)
+SELECT ?, name_prefix, name_given, name_family, birth_date, gender, '', sensitive, date_of_death FROM patients WHERE nhs_number = ?
+ON CONFLICT (nhs_number) DO NOTHING`, string(replacement), string(old))
+			return err
+		})
+}
+
+// changePatient applies one change to the PDS entry of old (update, with
+// args; KindNotFound when PDS does not know old), then more, then writes to
+// the outbox the Inactive NHS Number Notifications now owed for old, all in
+// one immediate transaction (CP-IS012, CP-IS023). It returns how many it
+// added.
+func (db *DB) changePatient(ctx context.Context, op string, old cpis.NHSNumber, at time.Time, render InactiveRenderer,
+	update string, args []any, more func(*sql.Tx) error) (int, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, internal(op, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE patients SET superseded_by = ? WHERE nhs_number = ?`, string(replacement), string(old))
+	res, err := tx.ExecContext(ctx, update, args...)
 	if err != nil {
 		return 0, internal(op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return 0, internal(op, err)
 	} else if n == 0 {
-		return 0, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number to supersede")
+		return 0, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number to %s", op)
 	}
-	if _, err := tx.ExecContext(ctx, `
-INSERT INTO patients (nhs_number, name_prefix, name_given, name_family, birth_date, gender, superseded_by, sensitive, date_of_death)
-SELECT ?, name_prefix, name_given, name_family, birth_date, gender, '', sensitive, date_of_death FROM patients WHERE nhs_number = ?
-ON CONFLICT (nhs_number) DO NOTHING`, string(replacement), string(old)); err != nil {
-		return 0, internal(op, err)
+	if more != nil {
+		if err := more(tx); err != nil {
+			return 0, internal(op, err)
+		}
 	}
 	n, err := enqueueInactive(ctx, tx, string(old), at, render)
 	if err != nil {
@@ -788,26 +807,5 @@ func (db *DB) Inactivate(ctx context.Context, old cpis.NHSNumber, at time.Time, 
 	case !representable(at):
 		return 0, cpis.Errorf(cpis.KindInvalid, op, "the time is out of range")
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, internal(op, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE patients SET inactive = 1 WHERE nhs_number = ?`, string(old))
-	if err != nil {
-		return 0, internal(op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return 0, internal(op, err)
-	} else if n == 0 {
-		return 0, cpis.Errorf(cpis.KindNotFound, op, "PDS does not know the NHS number to inactivate")
-	}
-	n, err := enqueueInactive(ctx, tx, string(old), at, render)
-	if err != nil {
-		return 0, internal(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, internal(op, err)
-	}
-	return n, nil
+	return db.changePatient(ctx, op, old, at, render, `UPDATE patients SET inactive = 1 WHERE nhs_number = ?`, []any{string(old)}, nil)
 }

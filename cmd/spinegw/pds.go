@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"spinegw/cpis"
+	"spinegw/daily"
 	"spinegw/store"
 )
 
@@ -35,30 +36,9 @@ the LA can resubmit its records under NEW. The LAs' records stay under OLD until
 			if err != nil {
 				return fmt.Errorf("NEW: %w", err)
 			}
-			c, err := gatewayClock(cfg.Clock)
-			if err != nil {
-				return err
-			}
-			db, err := store.Open(cfg.DB)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			runner, err := newRunner(cfg, db, c, nil)
-			if err != nil {
-				return err
-			}
-			n, err := runner.Supersede(cmd.Context(), old, replacement)
-			if err != nil {
-				return err
-			}
-			delivered, err := runner.Deliver(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "PDS: %s superseded by %s; %d inactive NHS number notifications written, %d delivered to %s\n",
-				old, replacement, n, delivered, cfg.MailboxDir)
-			return nil
+			return pdsChange(cmd, stdout, cfg, func(r *daily.Runner) (int, error) {
+				return r.Supersede(cmd.Context(), old, replacement)
+			}, fmt.Sprintf("%s superseded by %s", old, replacement))
 		},
 	}
 	addFlags(supersede.Flags(), "mailbox-dir")
@@ -82,33 +62,42 @@ way each LA gets one per number). A number already superseded stays superseded.`
 			if err != nil {
 				return fmt.Errorf("OLD: %w", err)
 			}
-			c, err := gatewayClock(cfg.Clock)
-			if err != nil {
-				return err
-			}
-			db, err := store.Open(cfg.DB)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			runner, err := newRunner(cfg, db, c, nil)
-			if err != nil {
-				return err
-			}
-			n, err := runner.Inactivate(cmd.Context(), old)
-			if err != nil {
-				return err
-			}
-			delivered, err := runner.Deliver(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "PDS: %s inactive; %d inactive NHS number notifications written, %d delivered to %s\n",
-				old, n, delivered, cfg.MailboxDir)
-			return nil
+			return pdsChange(cmd, stdout, cfg, func(r *daily.Runner) (int, error) {
+				return r.Inactivate(cmd.Context(), old)
+			}, fmt.Sprintf("%s inactive", old))
 		},
 	}
 	addFlags(inactivate.Flags(), "mailbox-dir")
 	p.AddCommand(inactivate)
 	return p
+}
+
+// pdsChange opens the store, makes one PDS change through the daily runner
+// (which writes the Inactive NHS Number Notifications it owes in the same
+// transaction), delivers what the outbox holds and says what it did.
+func pdsChange(cmd *cobra.Command, stdout io.Writer, cfg Config, change func(*daily.Runner) (int, error), what string) error {
+	c, err := gatewayClock(cfg.Clock)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runner, err := newRunner(cfg, db, c, nil)
+	if err != nil {
+		return err
+	}
+	n, err := change(runner)
+	if err != nil {
+		return err
+	}
+	delivered, err := runner.Deliver(cmd.Context())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "PDS: %s; %d inactive NHS number notifications written, %d delivered to %s\n",
+		what, n, delivered, cfg.MailboxDir)
+	return nil
 }
