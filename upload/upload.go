@@ -123,9 +123,7 @@ func (c *checker) add(r cpis.UploadRecord) error {
 		c.received++
 		c.lastPosition = r.Position
 		if len(c.pending) >= batchSize {
-			if err := c.send(); err != nil {
-				return err
-			}
+			c.send()
 		}
 	}
 	c.pending = append(c.pending, r)
@@ -149,7 +147,7 @@ func (c *checker) start() {
 }
 
 // send hands the pending batch to the checking goroutine.
-func (c *checker) send() error {
+func (c *checker) send() {
 	if len(c.pending) > 0 {
 		select {
 		case c.batches <- c.pending:
@@ -157,7 +155,6 @@ func (c *checker) send() error {
 		}
 		c.pending = make([]cpis.UploadRecord, 0, batchSize)
 	}
-	return nil
 }
 
 // finish checks what is still pending and waits for every check to be done;
