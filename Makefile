@@ -7,12 +7,16 @@ TAGS    := -tags libsqlite3
 BIN     := bin/spinegw
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test vet fuzz bench bench-upload conformance clean
+.PHONY: all deps deps-test build run test vet fuzz bench bench-upload conformance clean
 
 all: build
 
 deps:
 	@./scripts/deps.sh
+
+## deps-test: what only the tests need (Chromium, Python zeep)
+deps-test:
+	@./scripts/deps-test.sh
 
 build: deps
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/spinegw
@@ -23,7 +27,7 @@ run: build
 
 ## test: every test (unit, golden, conformance corpus, end to end), vet and a
 ## short run of each fuzz target
-test: deps vet
+test: deps deps-test vet
 	$(MAKE) --no-print-directory fuzz FUZZTIME=2000x
 	$(GO) test $(TAGS) -count=1 ./...
 

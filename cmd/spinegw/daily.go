@@ -49,15 +49,16 @@ func newRunner(cfg Config, db *store.DB, c cpis.Clock, log *slog.Logger) (*daily
 // the admin listener. It returns the main listener's handler with the HTTP
 // mailbox mounted beside the SOAP endpoint, and a stop function that
 // returns once the scheduler has stopped (so the store is closed after it).
-func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustable, soapHandler http.Handler,
+// startDaily schedules the daily cycle and starts the admin listener; it
+// returns the HTTP mailbox (served under /mailbox/) and the function that
+// stops both.
+func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustable,
 	log *slog.Logger, stdout io.Writer) (http.Handler, func(), error) {
 	runner, err := newRunner(cfg, db, c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/mailbox/", soap.NewMailbox(soap.MailboxConfig{Store: db, Clock: c, Log: log}))
-	mux.Handle("/", soapHandler)
+	mailbox := soap.NewMailbox(soap.MailboxConfig{Store: db, Clock: c, Log: log})
 
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -80,7 +81,7 @@ func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustab
 	}
 	fmt.Fprintf(stdout, "Daily cycle at %s Europe/London: notifications to %s/<LA ODS>/in and GET /mailbox/<LA ODS>/inbox; admin %s\n",
 		runner.RunAt, cfg.MailboxDir, admin)
-	return mux, func() {
+	return mailbox, func() {
 		stopAdmin()
 		cancel()
 		<-done

@@ -103,7 +103,6 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -117,12 +116,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "(no demo query: %v)\n", err)
 		}
 	}
-	handler, stopDaily, err := startDaily(ctx, cfg, db, clock, srv, logger, stdout)
+	mailboxHTTP, stopDaily, err := startDaily(ctx, cfg, db, clock, logger, stdout)
 	if err != nil {
 		return err
 	}
 	defer stopDaily()
-	hs.Handler = handler
+	hs.Handler = site{cfg: cfg, db: db, clock: clock, soap: srv, mailbox: mailboxHTTP,
+		validator: validator, world: demo, log: logger}.handler()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	mctx, stopMailbox := context.WithCancel(ctx)
