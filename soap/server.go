@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,21 @@ type Config struct {
 	Log       *slog.Logger
 	// Upload answers LA Upload files; nil means the SOAP upload route is off.
 	Upload Uploader
+	// Observe, when set, is told of every exchange once it is answered, as
+	// the transmission log records it (CP-IS061): never content, never
+	// patient data. It is called on the request's goroutine and must be
+	// quick.
+	Observe func(Exchange)
+}
+
+// Exchange is what an observer learns of one exchange on the SOAP endpoint:
+// the same facts as the transmission log line, and nothing of the content.
+type Exchange struct {
+	At          time.Time     // when the request arrived (wall clock)
+	Interaction string        // QUPC_IN000006GB01, File, or empty when the message could not be read that far
+	Sender      string        // the sending ASID as the SOAP header gives it; empty when unread
+	Outcome     string        // "positive", a failure kind ("not-found", "unauthorized", "invalid"), an upload file code (CPF01-CPF04) or "fault CODE"
+	Latency     time.Duration // from arrival to the answer written
 }
 
 // Uploader processes an LA Upload file (the upload package's Service).
@@ -38,9 +54,15 @@ type Uploader interface {
 
 // Server serves the CP-IS SOAP endpoint.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg      Config
+	mux      *http.ServeMux
+	observer atomic.Pointer[func(Exchange)]
 }
+
+// Observe sets fn as the exchange observer in place of Config.Observe, for
+// a caller that gets the server already built. Exchanges under way may
+// still go to the former observer.
+func (s *Server) Observe(fn func(Exchange)) { s.observer.Store(&fn) }
 
 // NewServer returns the HTTP handler of the gateway.
 func NewServer(cfg Config) *Server {
@@ -54,6 +76,9 @@ func NewServer(cfg Config) *Server {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.Observe != nil {
+		s.Observe(cfg.Observe)
+	}
 	s.mux.HandleFunc("/sync-service", s.syncService)
 	return s
 }
@@ -75,12 +100,16 @@ func (s *Server) syncService(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	out := outcome{result: "fault"}
 	defer func() {
+		latency := time.Since(start)
 		s.cfg.Log.LogAttrs(r.Context(), slog.LevelInfo, "transmission",
 			slog.String("interaction", out.interaction),
 			slog.String("from", out.sender),
 			slog.String("to", s.cfg.ASID),
 			slog.String("outcome", out.result),
-			slog.Duration("latency", time.Since(start)))
+			slog.Duration("latency", latency))
+		if fn := s.observer.Load(); fn != nil && *fn != nil {
+			(*fn)(Exchange{At: start, Interaction: out.interaction, Sender: out.sender, Outcome: out.result, Latency: latency})
+		}
 	}()
 	if r.Method != http.MethodPost {
 		s.fault(w, &out, cpis.Errorf(cpis.KindTransport, "http", "only POST is accepted"))

@@ -1,0 +1,103 @@
+package soap_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"spinegw/cpis"
+	"spinegw/hl7"
+	"spinegw/hl7/schema"
+	"spinegw/soap"
+	"spinegw/store"
+	"spinegw/world"
+)
+
+// The observer hears of each exchange once, with the transmission log's
+// facts (CP-IS061) and nothing of the content: no NHS number anywhere.
+func TestObserveEachExchange(t *testing.T) {
+	w, err := world.ReadFile("../conformance/world.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "o.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.MergeWorld(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	v, err := hl7.NewValidator(schema.FS, schema.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	var seen []soap.Exchange
+	srv := soap.NewServer(soap.Config{
+		Service:   &cpis.Service{Store: db, Clock: cpis.ClockFunc(func() time.Time { return now })},
+		Validator: v,
+		ASID:      "990000000001",
+		Observe: func(e soap.Exchange) {
+			mu.Lock()
+			seen = append(seen, e)
+			mu.Unlock()
+		},
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	before := time.Now()
+	if code, _ := post(t, ts.URL, validQuery(t)); code != 200 {
+		t.Fatalf("HTTP %d", code)
+	}
+	negative := strings.Replace(string(validQuery(t)), "9990001006", "9990001847", 1)
+	if code, _ := post(t, ts.URL, []byte(negative)); code != 200 {
+		t.Fatalf("HTTP %d", code)
+	}
+	if code, _ := post(t, ts.URL, []byte("<not-xml")); code != 500 {
+		t.Fatalf("HTTP %d", code)
+	}
+	mu.Lock()
+	got := append([]soap.Exchange(nil), seen...)
+	mu.Unlock()
+	if len(got) != 3 {
+		t.Fatalf("%d exchanges observed, want 3: %+v", len(got), got)
+	}
+	want := []struct{ interaction, sender, outcome string }{
+		{"QUPC_IN000006GB01", "200000000101", "positive"},
+		{"QUPC_IN000006GB01", "200000000101", "not-found"},
+		{"", "", "fault 201"},
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Interaction != w.interaction || e.Sender != w.sender || e.Outcome != w.outcome {
+			t.Errorf("exchange %d: %+v, want %+v", i, e, w)
+		}
+		if e.At.Before(before) || e.Latency <= 0 {
+			t.Errorf("exchange %d: time %v latency %v", i, e.At, e.Latency)
+		}
+		for _, nhs := range []string{"9990001006", "9990001847"} {
+			if strings.Contains(strings.Join([]string{e.Interaction, e.Sender, e.Outcome}, " "), nhs) {
+				t.Errorf("exchange %d carries an NHS number", i)
+			}
+		}
+	}
+
+	// Observe replaces the observer of a server already built.
+	var later atomic.Int32
+	srv.Observe(func(soap.Exchange) { later.Add(1) })
+	post(t, ts.URL, validQuery(t))
+	mu.Lock()
+	n := len(seen)
+	mu.Unlock()
+	if later.Load() != 1 || n != 3 {
+		t.Errorf("after Observe: new observer %d calls, old observer %d exchanges", later.Load(), n)
+	}
+}
