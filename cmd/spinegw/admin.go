@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"spinegw/clock"
+	"spinegw/cpis"
 	"spinegw/daily"
 )
 
@@ -28,6 +29,16 @@ import (
 // the reply gives the new time and the days run. It listens apart from the
 // main listener (default 127.0.0.1:8081) so that it is never exposed with
 // the SOAP endpoint.
+//
+// PDS changes, as `spinegw pds` makes them, for a running gateway (the
+// conformance cases of the Inactive NHS Number Notification use them):
+//
+//	POST /admin/pds/supersede   {"old": "9990001006", "new": "9990004005"}
+//	POST /admin/pds/inactivate  {"old": "9990001146"}
+//
+// Each writes the notifications owed to every LA holding records under the
+// old number in the same transaction, delivers them, and answers
+// {"notifications": N}.
 
 type adminClockRequest struct {
 	Advance string `json:"advance"`
@@ -113,7 +124,71 @@ func adminHandler(c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) h
 		}
 		reply(w, http.StatusOK, out)
 	})
+	mux.HandleFunc("POST /admin/pds/supersede", func(w http.ResponseWriter, r *http.Request) {
+		pdsChangeHandler(w, r, runner, log, true)
+	})
+	mux.HandleFunc("POST /admin/pds/inactivate", func(w http.ResponseWriter, r *http.Request) {
+		pdsChangeHandler(w, r, runner, log, false)
+	})
 	return mux
+}
+
+type adminPDSRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+type adminPDSReply struct {
+	Notifications int    `json:"notifications"`
+	Error         string `json:"error,omitempty"`
+}
+
+// pdsChangeHandler supersedes (or inactivates) an NHS number. The log names
+// the change, never the numbers (patient data).
+func pdsChangeHandler(w http.ResponseWriter, r *http.Request, runner *daily.Runner, log *slog.Logger, supersede bool) {
+	reply := func(status int, out adminPDSReply) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(out)
+	}
+	var req adminPDSRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		reply(http.StatusBadRequest, adminPDSReply{Error: `the body must be {"old": NHS number, "new": NHS number} (no "new" to inactivate): ` + err.Error()})
+		return
+	}
+	old, err := cpis.ParseNHSNumber(req.Old)
+	if err != nil {
+		reply(http.StatusBadRequest, adminPDSReply{Error: "old: " + err.Error()})
+		return
+	}
+	var n int
+	switch {
+	case supersede:
+		replacement, perr := cpis.ParseNHSNumber(req.New)
+		if perr != nil {
+			reply(http.StatusBadRequest, adminPDSReply{Error: "new: " + perr.Error()})
+			return
+		}
+		n, err = runner.Supersede(r.Context(), old, replacement)
+	case req.New != "":
+		reply(http.StatusBadRequest, adminPDSReply{Error: `inactivate takes no "new"; supersede does`})
+		return
+	default:
+		n, err = runner.Inactivate(r.Context(), old)
+	}
+	if err != nil {
+		log.Error("admin pds change", "supersede", supersede, "err", err.Error())
+		reply(http.StatusInternalServerError, adminPDSReply{Error: err.Error()})
+		return
+	}
+	if _, err := runner.Deliver(r.Context()); err != nil {
+		// Written and committed: the scheduler delivers it.
+		log.Error("admin pds change: delivery", "err", err.Error())
+	}
+	log.Info("admin pds change", "supersede", supersede, "notifications", n)
+	reply(http.StatusOK, adminPDSReply{Notifications: n})
 }
 
 // startAdmin listens on addr for the admin handler and returns the address

@@ -26,6 +26,8 @@ func adminFixture(t *testing.T) (*httptest.Server, *clock.Adjustable, *store.DB)
 	t.Cleanup(func() { db.Close() })
 	if err := db.MergeWorld(context.Background(), cpis.World{
 		LocalAuthorities: []cpis.LocalAuthority{{ODS: "V145", Name: "Islington", Emergency: "tel:02075277777"}},
+		Patients: []cpis.Patient{{NHSNumber: "9990001006", BirthDate: cpis.Date(2015, 3, 14)},
+			{NHSNumber: "9990004013", BirthDate: cpis.Date(2016, 1, 1)}},
 		Records: []cpis.Record{{NHSNumber: "9990001006", LA: cpis.LocalAuthority{ODS: "V145"},
 			Plans: []cpis.Plan{{Type: cpis.CPP, Start: cpis.Date(2026, 1, 10)}}}},
 	}); err != nil {
@@ -126,5 +128,63 @@ func TestAdminClockRefusals(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&r)
 	if resp.StatusCode != 200 || r.Now != "2026-11-22T10:00:00Z" {
 		t.Errorf("GET: %d %+v", resp.StatusCode, r)
+	}
+}
+
+func postPDS(t *testing.T, srv *httptest.Server, path, body string) (int, adminPDSReply) {
+	t.Helper()
+	resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r adminPDSReply
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, r
+}
+
+// CP-IS012, CP-IS023: a PDS change made through the admin listener notifies
+// each LA holding records under the old number, once.
+func TestAdminPDSChangesNotify(t *testing.T) {
+	srv, _, db := adminFixture(t)
+	code, r := postPDS(t, srv, "/admin/pds/supersede", `{"old":"9990001006","new":"9990004005"}`)
+	if code != 200 || r.Notifications != 1 {
+		t.Fatalf("supersede: %d %+v", code, r)
+	}
+	// The same change again owes nothing more.
+	if code, r = postPDS(t, srv, "/admin/pds/supersede", `{"old":"9990001006","new":"9990004005"}`); code != 200 || r.Notifications != 0 {
+		t.Errorf("supersede again: %d %+v", code, r)
+	}
+	msgs, err := db.Outbox(context.Background(), "V145")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Document), "9990004005") || msgs[0].Delivered.IsZero() {
+		t.Fatalf("outbox: %+v", msgs)
+	}
+	// A number no LA holds owes no notification.
+	if code, r = postPDS(t, srv, "/admin/pds/inactivate", `{"old":"9990004013"}`); code != 200 || r.Notifications != 0 {
+		t.Errorf("inactivate: %d %+v", code, r)
+	}
+}
+
+func TestAdminPDSRefusals(t *testing.T) {
+	srv, _, db := adminFixture(t)
+	for _, c := range []struct{ path, body string }{
+		{"/admin/pds/supersede", `{"old":"9990001006"}`},
+		{"/admin/pds/supersede", `{"old":"9990001007","new":"9990004005"}`},
+		{"/admin/pds/supersede", `{"old":"9990001006","new":"12345"}`},
+		{"/admin/pds/inactivate", `{"old":"9990001006","new":"9990004005"}`},
+		{"/admin/pds/inactivate", `{"nhs":"9990001006"}`},
+		{"/admin/pds/inactivate", `not json`},
+	} {
+		if code, r := postPDS(t, srv, c.path, c.body); code != http.StatusBadRequest || r.Error == "" {
+			t.Errorf("%s %s: %d %+v", c.path, c.body, code, r)
+		}
+	}
+	if msgs, _ := db.Outbox(context.Background(), "V145"); len(msgs) != 0 {
+		t.Errorf("a refused change wrote %d notifications", len(msgs))
 	}
 }
