@@ -68,6 +68,20 @@ func TestCorpusUpToDate(t *testing.T) {
 	for i := range fresh {
 		if fresh[i].Name != onDisk[i].Name || !bytes.Equal(fresh[i].Request, onDisk[i].Request) {
 			t.Errorf("case %s differs from corpus.go: run go test ./conformance -update", onDisk[i].Name)
+			continue
+		}
+		a, _ := os.ReadFile(filepath.Join(fresh[i].Dir, "expect.yaml"))
+		b, _ := os.ReadFile(filepath.Join(onDisk[i].Dir, "expect.yaml"))
+		if !bytes.Equal(a, b) {
+			t.Errorf("case %s: expect.yaml differs from corpus.go: run go test ./conformance -update", onDisk[i].Name)
+		}
+	}
+	if *update {
+		return // TestCorpus writes the response.xml files
+	}
+	for _, name := range conformance.ResponseCases {
+		if _, err := os.Stat(filepath.Join("cases", name, "response.xml")); err != nil {
+			t.Errorf("case %s has no response.xml: run go test ./conformance -update", name)
 		}
 	}
 }
@@ -102,11 +116,33 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatalf("official schema set %s: %v", officialSchemas, err)
 	}
+	golden := map[string]bool{}
+	for _, n := range conformance.ResponseCases {
+		golden[n] = true
+	}
+	// The in-process gateway has no admin listener: cases of steps are run
+	// by the replay end-to-end test against the real binary.
+	r := &conformance.Replayer{Target: srv.URL + "/sync-service", Validator: official}
+	conformance.Order(cases)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			res := conformance.Run(context.Background(), http.DefaultClient, srv.URL+"/sync-service", c)
+			if *update && golden[c.Name] {
+				c.Response = nil // being rewritten
+			}
+			res := r.Replay(context.Background(), c)
+			if res.NotApplicable != "" {
+				if len(c.Expect.Steps) == 0 {
+					t.Errorf("a request/response case is not applicable: %s", res.NotApplicable)
+				}
+				t.Skip(res.NotApplicable)
+			}
 			for _, f := range res.Failures {
 				t.Error(f)
+			}
+			if *update && golden[c.Name] && res.OK() {
+				if err := os.WriteFile(filepath.Join(c.Dir, "response.xml"), res.Reply, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if c.Expect.Root == "Fault" {
 				return
@@ -136,6 +172,9 @@ func TestCorpusRecordsOnlyPositiveAccesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
+		if len(c.Expect.Steps) > 0 {
+			continue
+		}
 		res := conformance.Run(context.Background(), http.DefaultClient, srv.URL+"/sync-service", c)
 		if !res.OK() {
 			continue // reported by TestCorpus

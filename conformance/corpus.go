@@ -218,6 +218,9 @@ func Generate(dir string, w cpis.World, suite Suite) error {
 	if err := generateUploads(dir, suite, now); err != nil {
 		return err
 	}
+	if err := generateNotifications(dir, suite, now, users, hospitalEP); err != nil {
+		return err
+	}
 	for i, s := range corpus() {
 		u, ok := users[s.user]
 		if !ok || len(u.RoleProfiles) == 0 {
@@ -261,13 +264,28 @@ func generateUploads(dir string, suite Suite, now time.Time) error {
 	return nil
 }
 
+// ResponseCases are the cases whose whole expected reply is kept as
+// response.xml (written by `go test ./conformance -update` from the
+// gateway's reply) beside their XPath assertions: one of each reply shape.
+var ResponseCases = []string{
+	"positive-cpp", "positive-ucp-midwife", "two-local-authorities", "negative-no-record",
+	"invalid-nhs-number", "no-b0107", "upload-success", "upload-partial-each-record-code",
+}
+
+// writeCase writes a case folder; a reply other than a fault must be valid
+// against its own schema. A case of steps may have no request.
 func writeCase(dir, name string, body []byte, ex Expect) error {
 	cd := filepath.Join(dir, "cases", name)
 	if err := os.MkdirAll(cd, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cd, "request.xml"), body, 0o644); err != nil {
-		return err
+	if ex.Root != "Fault" {
+		ex.Valid = ex.Root
+	}
+	if body != nil {
+		if err := os.WriteFile(filepath.Join(cd, "request.xml"), body, 0o644); err != nil {
+			return err
+		}
 	}
 	raw, err := yaml.Marshal(ex)
 	if err != nil {
