@@ -24,11 +24,19 @@ var Roots = []string{
 }
 
 // Issue is one reason a message is invalid, at a line of its document (0
-// when no line applies).
+// when no line applies). Rule names the check that failed (the Rule*
+// constants) and Severity how much it matters; Validate sets Rule on the
+// issues it finds too, Check sets both on every issue.
 type Issue struct {
-	Line int
-	Msg  string
+	Line     int
+	Msg      string
+	Rule     string
+	Severity Severity
 }
+
+// IsError reports whether the issue makes the message invalid: every issue
+// but a warning does.
+func (i Issue) IsError() bool { return i.Severity != SeverityWarning }
 
 func (i Issue) String() string {
 	if i.Line > 0 {
@@ -77,14 +85,17 @@ func (v *Validator) Validate(n *libxml2.Node) []Issue {
 	name := n.LocalName()
 	s := v.schemas[name]
 	if n.NamespaceURI() != NS || s == nil {
-		return []Issue{{Line: n.Line(), Msg: fmt.Sprintf("%s in namespace %q is not a message this gateway validates", name, n.NamespaceURI())}}
+		return []Issue{{Line: n.Line(), Rule: RuleRoot, Msg: fmt.Sprintf("%s in namespace %q is not a message this gateway validates", name, n.NamespaceURI())}}
 	}
 	var issues []Issue
 	for _, e := range s.ValidateElement(n) {
-		issues = append(issues, Issue{Line: e.Line, Msg: redactNHSNumbers(e.Msg)})
+		issues = append(issues, Issue{Line: e.Line, Msg: redactNHSNumbers(e.Msg), Rule: RuleXSD})
 	}
 	if name == InteractionQuery {
 		_, spine := parseQuery(n)
+		for i := range spine {
+			spine[i].Rule = RuleQuery
+		}
 		issues = append(issues, spine...)
 	}
 	return issues
