@@ -1,6 +1,19 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
 
-// mountPage serves the service page (GET /).
-func (s site) mountPage(mux *http.ServeMux) {}
+	"spinegw/web"
+)
+
+// mountPage serves the service page (GET / exactly; other unknown paths
+// stay 404), the example requests under /examples/ and /status.json. The
+// page's traffic comes from the SOAP endpoint's exchange observer.
+func (s site) mountPage(mux *http.ServeMux) {
+	traffic := web.NewTraffic(50)
+	if s.soap != nil {
+		s.soap.Observe(traffic.Observe)
+	}
+	page := web.New(web.Config{Store: s.db, Clock: s.clock, GatewayASID: s.cfg.ASID, Traffic: traffic, Log: s.log})
+	page.Mount(mux)
+}
