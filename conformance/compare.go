@@ -198,26 +198,65 @@ func compareElement(w, g *etree.Element, here string, diffs *[]string) {
 		add("%s: text %q, want %q", here, gt, wt)
 	}
 	wc, gc := w.ChildElements(), g.ChildElements()
-	// Number repeated names so that a path points at one element.
+	// Pair the children by the longest common subsequence of their names,
+	// so that one element missing or inserted is reported as that, not as
+	// every later sibling differing. Repeated names are numbered so that a
+	// path points at one element.
 	seen := map[string]int{}
-	n := len(wc)
-	if len(gc) > n {
-		n = len(gc)
+	wi, gi := 0, 0
+	for _, p := range alignChildren(wc, gc) {
+		for ; wi < p[0]; wi++ {
+			add("%s: missing element %s (child %d)", here, short(wc[wi]), wi+1)
+		}
+		for ; gi < p[1]; gi++ {
+			add("%s: unexpected element %s (child %d)", here, short(gc[gi]), gi+1)
+		}
+		if p[0] == len(wc) {
+			break
+		}
+		k := name(wc[wi])
+		seen[k]++
+		step := here + "/" + short(wc[wi])
+		if seen[k] > 1 {
+			step += "[" + strconv.Itoa(seen[k]) + "]"
+		}
+		compareElement(wc[wi], gc[gi], step, diffs)
+		wi, gi = wi+1, gi+1
 	}
-	for i := 0; i < n; i++ {
-		switch {
-		case i >= len(gc):
-			add("%s: missing element %s (child %d)", here, short(wc[i]), i+1)
-		case i >= len(wc):
-			add("%s: unexpected element %s (child %d)", here, short(gc[i]), i+1)
-		default:
-			k := name(wc[i])
-			seen[k]++
-			step := here + "/" + short(wc[i])
-			if seen[k] > 1 {
-				step += "[" + strconv.Itoa(seen[k]) + "]"
+}
+
+// alignChildren returns the index pairs of a longest common subsequence of
+// the two lists' element names, then the pair (len(w), len(g)).
+func alignChildren(w, g []*etree.Element) [][2]int {
+	n, m := len(w), len(g)
+	// l[i][j]: LCS length of w[i:] and g[j:].
+	l := make([][]int, n+1)
+	for i := range l {
+		l[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case name(w[i]) == name(g[j]):
+				l[i][j] = l[i+1][j+1] + 1
+			case l[i+1][j] >= l[i][j+1]:
+				l[i][j] = l[i+1][j]
+			default:
+				l[i][j] = l[i][j+1]
 			}
-			compareElement(wc[i], gc[i], step, diffs)
 		}
 	}
+	var pairs [][2]int
+	for i, j := 0, 0; i < n && j < m; {
+		switch {
+		case name(w[i]) == name(g[j]):
+			pairs = append(pairs, [2]int{i, j})
+			i, j = i+1, j+1
+		case l[i+1][j] >= l[i][j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return append(pairs, [2]int{n, m})
 }
