@@ -54,5 +54,10 @@ bench: build
 bench-upload: build
 	$(GO) run $(TAGS) ./cmd/spinegw-bench upload --spinegw $(BIN)
 
+## conformance: start a gateway as conformance/suite.yaml says and replay the whole corpus against it
+## (scripts/conformance.sh); JUnit and HTML reports in bin/conformance/
+conformance: build
+	./scripts/conformance.sh
+
 clean:
 	rm -rf bin spinegw.db spinegw.db-wal spinegw.db-shm demo-query.xml mailbox
