@@ -149,6 +149,8 @@ func SpineRules(n *libxml2.Node, t *Transport) []Issue {
 		c.queryResponse(n)
 	case InteractionQueryFailure:
 		c.queryFailure(n)
+	case InteractionAck:
+		// The transmission wrapper is all Spine checks of it.
 	case "File":
 		c.upload(n)
 	case "FileResponse":
