@@ -43,8 +43,8 @@ type Expect struct {
 	// (its root element name, e.g. REPC_IN000007GB01); empty: not checked.
 	Valid string `yaml:"valid,omitempty"`
 	// Steps, when present, replace the single request: they are run in
-	// order, and the document the last mailbox step fetched is the reply
-	// the expectations above apply to. Steps need the gateway's admin
+	// order, and the reply of the last step (a send or a mailbox fetch) is
+	// what the expectations above apply to. Steps need the gateway's admin
 	// listener; a target without one cannot run them.
 	Steps []Step `yaml:"steps,omitempty"`
 }
@@ -54,7 +54,8 @@ type Expect struct {
 // a request). Exactly one field is set.
 type Step struct {
 	// Send POSTs this file of the case folder to the target, with the case's
-	// soap_action and content_type; the HTTP status must be 200.
+	// soap_action and content_type. Its reply is checked when it is the
+	// last step; otherwise its HTTP status must be 200.
 	Send string `yaml:"send,omitempty"`
 	// Admin calls the gateway's admin listener.
 	Admin *AdminStep `yaml:"admin,omitempty"`
@@ -63,12 +64,14 @@ type Step struct {
 }
 
 // AdminStep is one call to the admin listener: Method (default POST) Path
-// with Body (JSON); the reply status must be Status (default 200).
+// with Body (JSON); the reply status must be Status (default 200) and the
+// reply must contain ReplyContains when that is set.
 type AdminStep struct {
-	Method string `yaml:"method,omitempty"`
-	Path   string `yaml:"path"`
-	Body   string `yaml:"body,omitempty"`
-	Status int    `yaml:"status,omitempty"`
+	Method        string `yaml:"method,omitempty"`
+	Path          string `yaml:"path"`
+	Body          string `yaml:"body,omitempty"`
+	Status        int    `yaml:"status,omitempty"`
+	ReplyContains string `yaml:"reply_contains,omitempty"`
 }
 
 // MailboxStep fetches, from GET /mailbox/{ODS}/inbox on the target as the
@@ -205,8 +208,8 @@ func checkSteps(steps []Step) error {
 			return fmt.Errorf("step %d: send names a file of the case folder", i+1)
 		}
 	}
-	if steps[len(steps)-1].Mailbox == nil {
-		return errors.New("the last step must be a mailbox step: it fetches the document the expectations apply to")
+	if last := steps[len(steps)-1]; last.Mailbox == nil && last.Send == "" {
+		return errors.New("the last step must be a send or a mailbox step: its reply is what the expectations apply to")
 	}
 	return nil
 }

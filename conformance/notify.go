@@ -7,11 +7,14 @@ import (
 	"spinegw/cpis"
 )
 
-// Notification cases. A notification is made by the daily cycle or by a
-// PDS change, not in answer to a request, so these cases are steps run
-// against spinegw's admin listener and HTTP mailbox (see Step). Replay runs
-// them after every request/response case, and the case that moves the
-// clock last of all (Case.Phase).
+// Notification and lifecycle cases. A notification is made by the daily
+// cycle or by a PDS change, not in answer to a request, and a record's
+// lifecycle plays out over days, so these cases are steps run against
+// spinegw's admin listener and HTTP mailbox (see Step). Replay runs them
+// after every request/response case, and the cases that move the clock
+// last of all (Case.Phase). Every case that moves the clock moves it to the
+// same instant, nextDay, so that they may run in any order among
+// themselves, or alone.
 
 // The LA whose HTTP mailbox the cases read, and its endpoint.
 const (
@@ -27,6 +30,12 @@ const (
 	inactivatedNHS = mother // UCP at V145 (ISL-1002)
 	accessedNHS    = twoLAs // held by V145 and V150
 )
+
+// nextDay is the instant the clock-moving cases set: the day after the
+// suite's, after its daily cycle.
+const nextDay = "2026-11-23T10:00:00Z"
+
+var toNextDay = Step{Admin: &AdminStep{Path: "/admin/clock", Body: `{"to": "` + nextDay + `"}`}}
 
 type notifySpec struct {
 	name, title string
@@ -48,18 +57,35 @@ func notifyCorpus() []notifySpec {
 			query: &spec{user: doctor, nhs: accessedNHS},
 			steps: []Step{
 				{Send: "request.xml"},
-				{Admin: &AdminStep{Path: "/admin/clock", Body: `{"advance": "1d"}`}},
+				toNextDay,
 				{Mailbox: &MailboxStep{ODS: mailboxLA, ASID: mailboxASID, Root: "CP-ISAccessToServiceNotification", Contains: accessedNHS}},
 			},
 			expect: notificationExpect("CP-ISAccessToServiceNotification", recipient,
 				Assert{XPath: "//hl7:pertinentCP-ISRecordAccess[.//hl7:person.id/hl7:value/@extension='" + accessedNHS + "']//hl7:pertinentCP-ISNHSQuery", Count: count(1)},
 				Assert{XPath: "//hl7:pertinentCP-ISRecordAccess[.//hl7:person.id/hl7:value/@extension='" + accessedNHS + "']//hl7:person.id/hl7:value[@root='2.16.840.1.113883.2.1.3.2.4.18.24']", Attr: "extension", Equals: "ISL-1003"},
 				Assert{XPath: "//hl7:pertinentCP-ISRecordAccess[.//hl7:person.id/hl7:value/@extension='" + accessedNHS + "']//hl7:author//hl7:id[@extension='" + doctor + "']", Count: count(1)},
-				Assert{XPath: "//hl7:effectiveTime", Attr: "value", Equals: "20261123020000+0000"})},
+				Assert{XPath: "//hl7:effectiveTime", Attr: "value", Equals: "20261123020000+0000"},
+				// CP-IS029: the access cpp-end-plus-365-last-day made on the
+				// plan's last visible day is not notified, the run having
+				// purged the record.
+				Assert{XPath: "//hl7:person.id/hl7:value[@extension='" + cppLastDay + "']", Count: count(0)})},
+		{name: "notification-access-none", title: "An LA none of whose children was accessed in the period gets a notification with zero records",
+			reqs: []string{"CP-IS025"},
+			steps: []Step{
+				{Admin: &AdminStep{Path: "/admin/daily"}},
+				{Mailbox: &MailboxStep{ODS: mailboxLA, ASID: mailboxASID, Root: "CP-ISAccessToServiceNotification", Contains: `value="20261122020000+0000"`}},
+			},
+			expect: notificationExpect("CP-ISAccessToServiceNotification", recipient,
+				Assert{XPath: "//hl7:pertinentTotalReturnedRecords/hl7:value", Attr: "value", Equals: "0"},
+				Assert{XPath: "//hl7:pertinentInformation1", Count: count(0)})},
 		{name: "notification-inactive-superseded", title: "An NHS number superseded in PDS is notified to the LA holding records under it, naming the new number",
 			reqs: []string{"CP-IS012", "CP-IS019", "CP-IS023"},
 			steps: []Step{
-				{Admin: &AdminStep{Path: "/admin/pds/supersede", Body: fmt.Sprintf(`{"old": %q, "new": %q}`, supersededNHS, replacementNHS)}},
+				{Admin: &AdminStep{Path: "/admin/pds/supersede", Body: fmt.Sprintf(`{"old": %q, "new": %q}`, supersededNHS, replacementNHS),
+					ReplyContains: `"notifications":1`}},
+				// The same change again owes nothing more: each LA is told once.
+				{Admin: &AdminStep{Path: "/admin/pds/supersede", Body: fmt.Sprintf(`{"old": %q, "new": %q}`, supersededNHS, replacementNHS),
+					ReplyContains: `"notifications":0`}},
 				{Mailbox: &MailboxStep{ODS: mailboxLA, ASID: mailboxASID, Root: "CP-ISInactiveNHSNumberNotification", Contains: supersededNHS}},
 			},
 			expect: notificationExpect("CP-ISInactiveNHSNumberNotification", recipient,
@@ -76,6 +102,19 @@ func notifyCorpus() []notifySpec {
 				Assert{XPath: "//hl7:pDSInactivePatient", Count: count(1)},
 				Assert{XPath: "//hl7:pDSInactivePatient/hl7:id[@root='2.16.840.1.113883.2.1.4.1']", Attr: "extension", Equals: inactivatedNHS},
 				Assert{XPath: "//hl7:replacedBy", Count: count(0)})},
+		{name: "lifecycle-cpp-gone-after-end-plus-365", title: "A CPP shown on end date + 365 days is gone the next day, after the daily cycle (the clock moves a day)",
+			reqs:  []string{"CP-IS010", "CP-IS032"},
+			query: &spec{user: doctor, nhs: cppLastDay},
+			steps: []Step{toNextDay, {Send: "request.xml"}}, expect: notFound()},
+		{name: "lifecycle-ucp-gone-on-due-plus-28", title: "An unborn plan shown to a midwife on due date + 27 days is gone on due date + 28 (the clock moves a day)",
+			reqs:  []string{"CP-IS011", "CP-IS033"},
+			query: &spec{user: midwife, nhs: ucpLastDay},
+			steps: []Step{toNextDay, {Send: "request.xml"}}, expect: notFound()},
+		{name: "lifecycle-delete-date-to-come-still-shown", title: "A plan whose delete date is still to come is still shown the next day (the clock moves a day)",
+			reqs:   []string{"CP-IS009"},
+			query:  &spec{user: doctor, nhs: deleteLate},
+			steps:  []Step{toNextDay, {Send: "request.xml"}},
+			expect: positive(1, planCount("COCT_TP146105GB01.CPPInformation", 1))},
 	}
 }
 

@@ -123,7 +123,7 @@ func (r *Replayer) valid(reply []byte, root string) []string {
 }
 
 // steps runs a case's steps and returns the status and body of the last
-// mailbox download.
+// one's reply.
 func (r *Replayer) steps(ctx context.Context, c Case) (int, []byte, error) {
 	var status int
 	var doc []byte
@@ -131,7 +131,10 @@ func (r *Replayer) steps(ctx context.Context, c Case) (int, []byte, error) {
 		var err error
 		switch {
 		case s.Send != "":
-			err = r.send(ctx, c, s.Send)
+			status, doc, err = r.send(ctx, c, s.Send)
+			if err == nil && i < len(c.Expect.Steps)-1 && status != http.StatusOK {
+				err = fmt.Errorf("send %s: HTTP status %d, want 200", s.Send, status)
+			}
 		case s.Admin != nil:
 			err = r.admin(ctx, *s.Admin)
 		case s.Mailbox != nil:
@@ -144,25 +147,22 @@ func (r *Replayer) steps(ctx context.Context, c Case) (int, []byte, error) {
 	return status, doc, nil
 }
 
-func (r *Replayer) send(ctx context.Context, c Case, file string) error {
+func (r *Replayer) send(ctx context.Context, c Case, file string) (int, []byte, error) {
 	body, err := os.ReadFile(filepath.Join(c.Dir, file))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Target, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", c.Expect.ContentType)
 	req.Header.Set("SOAPAction", c.Expect.SOAPAction)
-	status, _, err := r.do(req)
+	status, reply, err := r.do(req)
 	if err != nil {
-		return fmt.Errorf("send %s: %w", file, err)
+		return 0, nil, fmt.Errorf("send %s: %w", file, err)
 	}
-	if status != http.StatusOK {
-		return fmt.Errorf("send %s: HTTP status %d, want 200", file, status)
-	}
-	return nil
+	return status, reply, nil
 }
 
 func (r *Replayer) admin(ctx context.Context, a AdminStep) error {
@@ -187,6 +187,9 @@ func (r *Replayer) admin(ctx context.Context, a AdminStep) error {
 	}
 	if status != want {
 		return fmt.Errorf("admin %s %s: HTTP status %d, want %d: %s", method, a.Path, status, want, bytes.TrimSpace(body))
+	}
+	if a.ReplyContains != "" && !bytes.Contains(body, []byte(a.ReplyContains)) {
+		return fmt.Errorf("admin %s %s: the reply does not contain %s: %s", method, a.Path, a.ReplyContains, bytes.TrimSpace(body))
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 //	POST /admin/clock  {"advance": "72h"}             (Go duration, or whole days: "3d", "1d12h")
 //	POST /admin/clock  {"to": "2026-11-25T03:00:00Z"} (RFC 3339)
 //	GET  /admin/clock
+//	POST /admin/daily                                  (run what is due now, without moving the clock)
 //
 // Only forward: what the gateway recorded at a time must stay in its past.
 // Moving the clock runs, before answering, every daily cycle that falls due,
@@ -76,6 +77,25 @@ func adminHandler(c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) h
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(r)
 	}
+	// tick runs, before answering, every daily cycle due at the clock's now,
+	// the inactive NHS number notifications owed and delivery.
+	tick := func(w http.ResponseWriter, r *http.Request) {
+		days, err := runner.Tick(r.Context(), c.Now())
+		out := adminClockReply{DaysRun: make([]adminDay, 0, len(days))}
+		for _, d := range days {
+			out.DaysRun = append(out.DaysRun, adminDay{Day: d.Day.Format(time.DateOnly), Notifications: d.Notifications,
+				Accesses: d.Accesses, Purged: d.Purged, PurgedPlans: d.Purge.Plans, PurgedRecords: d.Purge.Records,
+				EndDated: d.Purge.EndDated, StaleCPPs: d.Purge.StaleCPPs})
+		}
+		if err != nil {
+			// Any clock change stands; the scheduler retries what failed.
+			log.Error("admin: daily cycle", "err", err.Error())
+			out.Error = "a daily cycle failed (the scheduler retries it; a clock change stands): " + err.Error()
+			reply(w, http.StatusInternalServerError, out)
+			return
+		}
+		reply(w, http.StatusOK, out)
+	}
 	mux.HandleFunc("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, adminClockReply{})
 	})
@@ -106,23 +126,12 @@ func adminHandler(c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) h
 			reply(w, http.StatusBadRequest, adminClockReply{Error: err.Error()})
 			return
 		}
-		now := c.Now()
-		log.Info("admin clock", "now", now.Format(time.RFC3339), "offset", c.Offset().String())
-		days, err := runner.Tick(r.Context(), now)
-		out := adminClockReply{DaysRun: make([]adminDay, 0, len(days))}
-		for _, d := range days {
-			out.DaysRun = append(out.DaysRun, adminDay{Day: d.Day.Format(time.DateOnly), Notifications: d.Notifications,
-				Accesses: d.Accesses, Purged: d.Purged, PurgedPlans: d.Purge.Plans, PurgedRecords: d.Purge.Records,
-				EndDated: d.Purge.EndDated, StaleCPPs: d.Purge.StaleCPPs})
-		}
-		if err != nil {
-			// The clock has moved; the scheduler retries what failed.
-			log.Error("admin clock: daily cycle", "err", err.Error())
-			out.Error = "the clock moved, but a daily cycle failed (the scheduler retries it): " + err.Error()
-			reply(w, http.StatusInternalServerError, out)
-			return
-		}
-		reply(w, http.StatusOK, out)
+		log.Info("admin clock", "now", c.Now().Format(time.RFC3339), "offset", c.Offset().String())
+		tick(w, r)
+	})
+	mux.HandleFunc("POST /admin/daily", func(w http.ResponseWriter, r *http.Request) {
+		log.Info("admin daily", "now", c.Now().Format(time.RFC3339))
+		tick(w, r)
 	})
 	mux.HandleFunc("POST /admin/pds/supersede", func(w http.ResponseWriter, r *http.Request) {
 		pdsChangeHandler(w, r, runner, log, true)

@@ -188,3 +188,34 @@ func TestAdminPDSRefusals(t *testing.T) {
 		t.Errorf("a refused change wrote %d notifications", len(msgs))
 	}
 }
+
+// POST /admin/daily runs what is due at the clock's now, once, without
+// moving it.
+func TestAdminDailyRunsWhatIsDue(t *testing.T) {
+	srv, c, db := adminFixture(t)
+	post := func() adminClockReply {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/admin/daily", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r adminClockReply
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %v", resp.StatusCode, err)
+		}
+		return r
+	}
+	if r := post(); len(r.DaysRun) != 1 || r.DaysRun[0].Day != "2026-11-22" || r.DaysRun[0].Notifications != 1 || r.Now != "2026-11-22T10:00:00Z" {
+		t.Errorf("first: %+v", r)
+	}
+	if r := post(); len(r.DaysRun) != 0 {
+		t.Errorf("second: %+v", r)
+	}
+	if c.Offset() != 0 {
+		t.Errorf("the clock moved: %v", c.Offset())
+	}
+	if msgs, _ := db.Outbox(context.Background(), "V145"); len(msgs) != 1 || msgs[0].Delivered.IsZero() {
+		t.Errorf("outbox: %+v", msgs)
+	}
+}
