@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ import (
 // clock and gateway ASID the corpus is written for.
 const cases = "../../conformance/cases"
 
-func startConformanceGateway(t *testing.T) (addr, asid string) {
+func startConformanceGateway(t *testing.T, extra ...string) (addr, asid string) {
 	t.Helper()
 	raw, err := os.ReadFile("../../conformance/suite.yaml")
 	if err != nil {
@@ -43,8 +44,8 @@ func startConformanceGateway(t *testing.T) (addr, asid string) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	addr, _ = startServe(t, "--db", filepath.Join(dir, "wsdl.db"), "--world", "../../conformance/world.yaml",
-		"--clock", suite.Clock, "--asid", suite.GatewayASID, "--mailbox-dir", filepath.Join(dir, "mailbox"))
+	addr, _ = startServe(t, append([]string{"--db", filepath.Join(dir, "wsdl.db"), "--world", "../../conformance/world.yaml",
+		"--clock", suite.Clock, "--asid", suite.GatewayASID, "--mailbox-dir", filepath.Join(dir, "mailbox")}, extra...)...)
 	return addr, suite.GatewayASID
 }
 
@@ -168,7 +169,23 @@ func local(qname string) string {
 // SOAP server accepts, and names the host it was asked on; every schema it
 // includes, and every schema those include, is served.
 func TestWSDLServed(t *testing.T) {
-	addr, _ := startConformanceGateway(t)
+	t.Run("embedded schemas", func(t *testing.T) { checkWSDLServed(t) })
+	// The official CP-IS schema set (reference data beside the repository)
+	// has the same entry paths: with --schemas it is what the WSDL includes.
+	official, err := filepath.Abs("../../../shared/spine-schemas/CPIS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("--schemas official set", func(t *testing.T) {
+		if _, err := os.Stat(filepath.Join(official, "Schemas", "QUPC_IN000006GB01.xsd")); err != nil {
+			t.Skip("the official schema set is not beside the repository")
+		}
+		checkWSDLServed(t, "--schemas", official)
+	})
+}
+
+func checkWSDLServed(t *testing.T, extra ...string) {
+	addr, _ := startConformanceGateway(t, extra...)
 	for _, q := range []string{"wsdl", "WSDL"} {
 		code, hdr, body := get(t, "http://"+addr+"/sync-service?"+q, "cpis.example.test:8443")
 		if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/xml") {
@@ -277,11 +294,13 @@ func TestWSDLServed(t *testing.T) {
 			if r.Location == "" {
 				continue
 			}
-			loc := r.Location
-			if !strings.HasPrefix(loc, "http://") {
-				loc = base[:strings.LastIndexByte(base, '/')+1] + loc
+			ref, err := url.Parse(r.Location)
+			if err != nil {
+				t.Errorf("schemaLocation %q: %v", r.Location, err)
+				continue
 			}
-			loc = cleanURL(loc)
+			b, _ := url.Parse(base)
+			loc := b.ResolveReference(ref).String()
 			if seen[loc] {
 				continue
 			}
@@ -296,7 +315,9 @@ func TestWSDLServed(t *testing.T) {
 				continue
 			}
 			var sub xsd
-			if err := xml.Unmarshal(body, &sub); err != nil {
+			dec := xml.NewDecoder(bytes.NewReader(body))
+			dec.CharsetReader = asciiReader // the official set declares encoding="ASCII"
+			if err := dec.Decode(&sub); err != nil {
 				t.Errorf("schemaLocation %s: %v", loc, err)
 				continue
 			}
@@ -318,16 +339,12 @@ func TestWSDLServed(t *testing.T) {
 	}
 }
 
-// cleanURL resolves "dir/../" in a URL path.
-func cleanURL(u string) string {
-	for {
-		i := strings.Index(u, "/../")
-		if i < 0 {
-			return u
-		}
-		j := strings.LastIndexByte(u[:i], '/')
-		u = u[:j] + u[i+3:]
+// asciiReader reads the ASCII encoding as the UTF-8 subset it is.
+func asciiReader(label string, r io.Reader) (io.Reader, error) {
+	if strings.EqualFold(label, "ascii") || strings.EqualFold(label, "us-ascii") {
+		return r, nil
 	}
+	return nil, fmt.Errorf("encoding %s", label)
 }
 
 // The schema index lists the set; paths outside the set are refused; a GET
