@@ -140,7 +140,7 @@ func SpineRules(n *libxml2.Node, t *Transport) []Issue {
 	case InteractionQuery, InteractionQueryResponse, InteractionQueryFailure, InteractionAck:
 		c.wrapper(n, root, t)
 	case "File", "FileResponse":
-		c.fileAction(n, root, t)
+		c.fileAction(root, t)
 	}
 	switch root {
 	case InteractionQuery:
@@ -218,8 +218,8 @@ func (c *checker) wrapper(msg *libxml2.Node, root string, t *Transport) {
 	}
 	// CP-IS019: every message is uniquely identifiable, by an upper-case
 	// UUID as Spine writes them (wire reference §3).
-	c.uuid(child(msg, "id"), "the message id (id/@root)", msg)
-	c.timestamp(child(msg, "creationTime"), "creationTime", true, msg)
+	c.uuid(child(msg, "id"), "the message id (id/@root)")
+	c.timestamp(child(msg, "creationTime"), "creationTime", true)
 	rcv := c.deviceASID(child(msg, "communicationFunctionRcv"))
 	snd := c.deviceASID(child(msg, "communicationFunctionSnd"))
 	for _, a := range children(child(msg, "ControlActEvent"), "author1") {
@@ -248,7 +248,7 @@ func (c *checker) failAt(line int, rule, format string, args ...any) {
 
 // fileAction checks the action of an LA Upload or its acknowledgement sent
 // over SOAP: the DMS interaction name of the message in the body.
-func (c *checker) fileAction(msg *libxml2.Node, root string, t *Transport) {
+func (c *checker) fileAction(root string, t *Transport) {
 	if t == nil {
 		return
 	}
@@ -297,7 +297,7 @@ func isDigits(s string, n int) bool { return len(s) == n && allDigits(s) }
 
 // uuid checks that id/@root is an upper-case UUID (Spine's own ids are).
 // A missing id is the schema's business; a null-flavoured one carries none.
-func (c *checker) uuid(id *libxml2.Node, what string, parent *libxml2.Node) {
+func (c *checker) uuid(id *libxml2.Node, what string) {
 	if id == nil || nullFlavoured(id) {
 		return
 	}
@@ -314,7 +314,7 @@ func (c *checker) uuid(id *libxml2.Node, what string, parent *libxml2.Node) {
 // full, to the second, as Spine writes a creationTime (wire reference §3).
 // The schemas' patterns let through dates that do not exist (30 February)
 // and hours past 23.
-func (c *checker) timestamp(n *libxml2.Node, what string, full bool, parent *libxml2.Node) {
+func (c *checker) timestamp(n *libxml2.Node, what string, full bool) {
 	if n == nil || nullFlavoured(n) {
 		return
 	}
@@ -511,8 +511,8 @@ func (c *checker) agentPersonSDS(ap, author *libxml2.Node) {
 // response's access history and the Access to Service Notification repeat
 // it (wire reference §4, §5, §7): its time, id and author.
 func (c *checker) queryAct(q *libxml2.Node, what string) {
-	c.timestamp(child(q, "effectiveTime"), what+"'s effectiveTime", false, q)
-	c.uuid(child(q, "id"), what+"'s id (id/@root)", q)
+	c.timestamp(child(q, "effectiveTime"), what+"'s effectiveTime", false)
+	c.uuid(child(q, "id"), what+"'s id (id/@root)")
 	author := child(q, "author")
 	if p := child(author, "COCT_TP145102GB01.AssignedAuthor"); p != nil {
 		c.assignedAuthor(p, what)
@@ -585,8 +585,8 @@ func (c *checker) queryResponse(msg *libxml2.Node) {
 		}
 		return
 	}
-	c.timestamp(child(resp, "effectiveTime"), "CP-ISNHSQueryResponse/effectiveTime", false, resp)
-	c.uuid(child(resp, "id"), "CP-ISNHSQueryResponse/id", resp)
+	c.timestamp(child(resp, "effectiveTime"), "CP-ISNHSQueryResponse/effectiveTime", false)
+	c.uuid(child(resp, "id"), "CP-ISNHSQueryResponse/id")
 
 	history := children(resp, "pertinentInformation13")
 	holdings := children(resp, "pertinentInformation14")
@@ -661,7 +661,7 @@ func (c *checker) dateOrder(at *libxml2.Node, start, end, name string) {
 
 func (c *checker) queryFailure(msg *libxml2.Node) {
 	ack := child(msg, "acknowledgement")
-	c.uuid(path(ack, "messageRef", "id"), "acknowledgement/messageRef/id (the failed query's id)", ack)
+	c.uuid(path(ack, "messageRef", "id"), "acknowledgement/messageRef/id (the failed query's id)")
 	cae := child(msg, "ControlActEvent")
 	if qrc := path(cae, "queryAck", "queryResponseCode"); qrc != nil && qrc.Attr("code") == ResponseOK {
 		c.fail(qrc, RuleQueryAck, "a query failure cannot answer queryResponseCode OK: that is a %s", InteractionQueryResponse)
@@ -690,7 +690,7 @@ func (c *checker) queryFailure(msg *libxml2.Node) {
 // (cpis.CheckRecord rules 1-13: CP-IS002, CP-SC001, CP-SC011..013). The
 // records are read by the same code the upload pipeline uses.
 func (c *checker) upload(file *libxml2.Node) {
-	c.timestamp(child(file, "creationTime"), "creationTime", true, file)
+	c.timestamp(child(file, "creationTime"), "creationTime", true)
 	u := uploadReader{}
 	u.up.FileID = extension(child(file, "id"))
 	sender := child(file, "communicationFunctionSnd")
@@ -752,7 +752,7 @@ func (c *checker) uploadRecordDates(rec *libxml2.Node, pos int) {
 // (wire reference §6). Records sent back in invalidCP-ISRecord are the
 // LA's as uploaded, wrong NHS numbers included: they are not checked.
 func (c *checker) fileResponse(fr *libxml2.Node) {
-	c.timestamp(child(fr, "creationTime"), "creationTime", true, fr)
+	c.timestamp(child(fr, "creationTime"), "creationTime", true)
 	c.org(path(fr, "communicationFunctionRcv", "organisation", "id"), "the local authority id")
 	code := path(fr, "acknowledgementFile", "acknowledgementFileDetail", "code")
 	failedV := path(fr, "failedReturnedCP-ISRecords", "value")
@@ -821,8 +821,8 @@ func countOf(v *libxml2.Node) (int, bool) {
 // notificationHead checks what both notifications share: time, id
 // (CP-IS019), and the LA they go to (CP-IS023).
 func (c *checker) notificationHead(n *libxml2.Node) {
-	c.timestamp(child(n, "effectiveTime"), "effectiveTime", false, n)
-	c.uuid(child(n, "id"), "the notification id (id/@root)", n)
+	c.timestamp(child(n, "effectiveTime"), "effectiveTime", false)
+	c.uuid(child(n, "id"), "the notification id (id/@root)")
 	c.org(path(n, "primaryInformationRecipient", "COCT_TP145103GB01.IntendedRecipient", "representedSourceOrganization", "id"), "the local authority id")
 }
 

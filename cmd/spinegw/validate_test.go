@@ -265,3 +265,38 @@ func TestValidateEveryMessageType(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidateData: any bytes, bare or in an envelope, get a report with a
+// verdict that agrees with its issues, each with a rule, and never a panic.
+func FuzzValidateData(f *testing.F) {
+	for _, g := range []string{"cases/*/request.xml"} {
+		files, _ := filepath.Glob(filepath.Join(corpusDir, g))
+		for _, p := range files {
+			if data, err := os.ReadFile(p); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte(`<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><File xmlns="urn:hl7-org:v3"/></e:Body></e:Envelope>`))
+	v, err := newValidator("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := validateData(v, "fuzz", data)
+		errs := 0
+		for _, is := range r.Issues {
+			if is.Rule == "" {
+				t.Fatalf("issue without a rule: %+v", is)
+			}
+			if is.Severity == string(hl7.SeverityError) {
+				errs++
+			}
+		}
+		if r.Errors != errs || r.Valid != (errs == 0) || r.Errors+r.Warnings != len(r.Issues) {
+			t.Fatalf("report disagrees with its issues: %+v", r)
+		}
+		var b bytes.Buffer
+		writeText(&b, []fileReport{r})
+	})
+}
