@@ -158,7 +158,7 @@ type pageData struct {
 	Users                       []userView
 	LAs                         []laView
 	Numbers                     []numberView
-	NumbersTotal                int
+	MoreNumbers                 bool
 	Counts                      store.Counts
 	CountsOK                    bool
 	Traffic                     TrafficCounts
@@ -176,7 +176,7 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 		d.Problem = "The world could not be read from the store; see the gateway's log."
 	}
 	d.Endpoints = view.Endpoints
-	d.NumbersTotal = view.Numbers
+	d.MoreNumbers = view.More
 	for _, ex := range conformance.Examples(view.World, p.cfg.GatewayASID, now) {
 		file := ex.Name + ".xml"
 		d.Examples = append(d.Examples, exampleView{Example: ex, File: file,

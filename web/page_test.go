@@ -315,3 +315,19 @@ func TestPageEmptyStore(t *testing.T) {
 		t.Errorf("HTTP %d: %s", resp.StatusCode, page)
 	}
 }
+
+// A store with more NHS numbers than the page lists says so.
+func TestPageListsTheFirstNumbers(t *testing.T) {
+	_, db := gateway(t, conformanceWorld(t))
+	mux := http.NewServeMux()
+	web.New(web.Config{Store: db, Clock: cpis.ClockFunc(func() time.Time { return now }), GatewayASID: gatewayASID, Numbers: 3}).Mount(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	ids := section(t, rec.Body.String(), "identities")
+	if !strings.Contains(ids, "The first 3 NHS numbers the store knows are listed; it knows more") {
+		t.Errorf("no note that more numbers exist")
+	}
+	if n := len(regexp.MustCompile(`<tr><td><code>999000\d{4}</code>`).FindAllString(ids, -1)); n != 3 {
+		t.Errorf("%d NHS numbers listed, want 3", n)
+	}
+}
