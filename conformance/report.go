@@ -201,7 +201,8 @@ details summary { cursor: pointer; }
 // failed expectation and the reply received. Everything is escaped.
 func (r Report) WriteHTML(w io.Writer) error { return htmlReport.Execute(w, r) }
 
-// Progress draws a one-line progress bar on a terminal.
+// Progress draws a one-line progress bar on a terminal: cases done, cases
+// failed so far, and the case running.
 type Progress struct {
 	W     io.Writer
 	Total int
@@ -209,23 +210,26 @@ type Progress struct {
 	fail  int
 }
 
-// Step records one finished case and redraws the bar.
-func (p *Progress) Step(res Result) {
-	p.done++
-	if res.Outcome() == "FAIL" {
-		p.fail++
-	}
+// Start redraws the bar for the case about to run.
+func (p *Progress) Start(name string) {
 	const width = 30
 	filled := 0
 	if p.Total > 0 {
 		filled = p.done * width / p.Total
 	}
-	name := res.Case
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	fmt.Fprintf(p.W, "\r\x1b[K[%s%s] %d/%d %d failed  %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+	fmt.Fprintf(p.W, "\r\x1b[K[%s%s] %d/%d, %d failed, running %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
 		p.done, p.Total, p.fail, name)
+}
+
+// Step records one finished case.
+func (p *Progress) Step(res Result) {
+	p.done++
+	if res.Outcome() == "FAIL" {
+		p.fail++
+	}
 }
 
 // Done clears the bar.

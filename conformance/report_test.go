@@ -115,3 +115,19 @@ func TestReportHTML(t *testing.T) {
 		t.Error("the HTML report is not self-contained")
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &conformance.Progress{W: &b, Total: 4}
+	p.Start("first")
+	p.Step(conformance.Result{Case: "first", Failures: []string{"x"}})
+	p.Start("second")
+	p.Done()
+	out := b.String()
+	for _, want := range []string{"[..............................] 0/4, 0 failed, running first",
+		"[#######.......................] 1/4, 1 failed, running second", "\r\x1b[K"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q: %q", want, out)
+		}
+	}
+}

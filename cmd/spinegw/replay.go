@@ -64,6 +64,9 @@ status is 1 when any case fails. See docs/conformance.md.`,
 				bar = &conformance.Progress{W: stderr, Total: len(cases)}
 			}
 			for _, c := range cases {
+				if bar != nil {
+					bar.Start(c.Name)
+				}
 				res := r.Replay(cmd.Context(), c)
 				rep.Results = append(rep.Results, res)
 				if bar != nil {
