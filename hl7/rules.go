@@ -366,6 +366,12 @@ func (c *checker) birthDate(n *libxml2.Node, what string) {
 		return
 	}
 	v := strings.TrimSpace(n.Attr("value"))
+	if v == unknownBirthTime {
+		// The emulator's birth date of a person PDS does not know: the
+		// schema forbids a null flavour here (see unknownBirthTime).
+		c.warn(n, RuleTimestamp, "%s %s stands for a date of birth PDS does not know: Spine always knows it", what, v)
+		return
+	}
 	if parseTS(v).IsZero() || parseBirthDate(v).IsZero() {
 		c.fail(n, RuleTimestamp, "%s is not a full date of birth yyyyMMdd that exists", what)
 	}
@@ -468,7 +474,7 @@ func (c *checker) query(msg *libxml2.Node) {
 	if payload == nil {
 		return // the schema says so
 	}
-	c.queryAct(payload, "the query")
+	c.queryAct(payload, "the query", true)
 	// CP-IS015, CP-NHS001: the query names one NHS number, valid.
 	value := path(payload, "queryByParameter", "person.NHSnumber", "value")
 	if value != nil && !nullFlavoured(value) {
@@ -509,13 +515,14 @@ func (c *checker) agentPersonSDS(ap, author *libxml2.Node) {
 
 // queryAct checks a query act as the query carries it, and as the query
 // response's access history and the Access to Service Notification repeat
-// it (wire reference §4, §5, §7): its time, id and author.
-func (c *checker) queryAct(q *libxml2.Node, what string) {
+// it (wire reference §4, §5, §7): its time, id and author. received is
+// true for the query itself, false for a query the gateway reports.
+func (c *checker) queryAct(q *libxml2.Node, what string, received bool) {
 	c.timestamp(child(q, "effectiveTime"), what+"'s effectiveTime", false)
 	c.uuid(child(q, "id"), what+"'s id (id/@root)")
 	author := child(q, "author")
 	if p := child(author, "COCT_TP145102GB01.AssignedAuthor"); p != nil {
-		c.assignedAuthor(p, what)
+		c.assignedAuthor(p, what, received)
 	}
 	if s := child(author, "COCT_TP145104GB01.System"); s != nil {
 		c.systemAuthor(s, what)
@@ -525,8 +532,11 @@ func (c *checker) queryAct(q *libxml2.Node, what string) {
 // assignedAuthor checks a person author (COCT_TP145102GB01.AssignedAuthor):
 // the job role under the job role code system, the SDS user id (required)
 // and role profile id under their OIDs, the organisation by ODS code
-// (CP-NHS003: job role, organisation code and name).
-func (c *checker) assignedAuthor(p *libxml2.Node, what string) {
+// (CP-NHS003: job role, organisation code and name). In a query the
+// gateway reports (access history, notification) a null-flavoured id
+// stands for an SDS user id the query did not give: the gateway writes
+// what it was told.
+func (c *checker) assignedAuthor(p *libxml2.Node, what string, received bool) {
 	c.jobRole(child(p, "code"), what+"'s author job role")
 	user := false
 	for _, id := range children(p, "id") {
@@ -535,7 +545,9 @@ func (c *checker) assignedAuthor(p *libxml2.Node, what string) {
 			user = user || !blank(id.Attr("extension"))
 		case oidRoleProfile:
 		default:
-			if !nullFlavoured(id) {
+			if nullFlavoured(id) {
+				user = user || !received
+			} else {
 				c.fail(id, RuleAuthor, "%s's author id must be an SDS user id (root %s) or role profile id (root %s)", what, oidSDSUser, oidRoleProfile)
 			}
 		}
@@ -598,7 +610,7 @@ func (c *checker) queryResponse(msg *libxml2.Node) {
 	c.count(path(resp, "pertinentInformation12", "pertinentTotalReturnedChildRecords", "value"), records, "pertinentTotalReturnedChildRecords")
 	for _, h := range history {
 		if q := child(h, "pertinentCP-ISNHSQuery"); q != nil {
-			c.queryAct(q, "access history entry")
+			c.queryAct(q, "access history entry", false)
 			if v := path(q, "queryByParameter", "person.NHSnumber", "value"); v != nil && !nullFlavoured(v) {
 				c.nhsNumber(v, v.Attr("extension"), "access history entry")
 			}
@@ -840,7 +852,7 @@ func (c *checker) accessNotification(n *libxml2.Node) {
 			if q == nil {
 				continue
 			}
-			c.queryAct(q, "the access")
+			c.queryAct(q, "the access", false)
 			pid := path(q, "queryByParameter", "person.id")
 			if pid == nil {
 				continue

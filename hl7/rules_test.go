@@ -1,6 +1,7 @@
 package hl7_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"spinegw/cpis"
 	"spinegw/hl7"
 	"spinegw/hl7/schema"
 	"spinegw/internal/libxml2"
@@ -409,5 +412,51 @@ func TestValidateTestdataIsGolden(t *testing.T) {
 		if norm(readTestdata(t, copy)) != norm(readTestdata(t, golden)) {
 			t.Errorf("testdata/%s is not testdata/%s: regenerate it with xmllint --format", copy, golden)
 		}
+	}
+}
+
+// What the gateway writes for what it does not know (an accessor without
+// SDS user id, job role or ODS code; a system acting for nobody named; a
+// subject PDS does not know) passes every check: the writers' null flavours
+// and UNK codes are Spine's way of saying so. The emulator's birth date
+// 00000000 for a person PDS does not know is a warning: real Spine always
+// knows it.
+func TestCheckWriterUnknowns(t *testing.T) {
+	nhs := cpis.NHSNumber("9990000026")
+	at := time.Date(2026, 3, 1, 9, 30, 16, 0, time.UTC)
+	anonymous := cpis.Accessor{Name: cpis.Name{Family: "Locum"}}
+	bareSystem := cpis.Accessor{System: true, ASID: "200000000202"}
+	history := []cpis.AccessEvent{
+		{ID: "7A8B9C0D-1E2F-4A3B-8C4D-5E6F7A8B9C0D", NHSNumber: nhs, At: at.Add(-time.Hour), Accessor: anonymous, Shown: true},
+		{ID: "7A8B9C0D-1E2F-4A3B-8C4D-5E6F7A8B9C0E", NHSNumber: nhs, At: at.Add(-2 * time.Hour), Accessor: bareSystem, Shown: true},
+	}
+	answer := cpis.Answer{
+		NHSNumber: nhs,
+		Holdings:  []cpis.Holding{{LA: exampleshire, Plans: []cpis.Plan{{Type: cpis.CPP, Start: cpis.Date(2023, time.January, 9)}}}},
+		History:   history,
+		At:        at,
+	}
+	resp, err := hl7.QueryResponse(fixedReply, hl7.Query{NHSNumber: string(nhs)}, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notif bytes.Buffer
+	err = hl7.WriteAccessNotification(&notif, notifReply, cpis.AccessNotification{LA: notifLA, From: at.Add(-24 * time.Hour), To: at,
+		Records: []cpis.NotifiedRecord{{NHSNumber: nhs, FileID: "E10000003-20260301-0001", Accesses: history}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range bothValidators(t) {
+		for what, out := range map[string][]byte{"response": resp, "notification": notif.Bytes()} {
+			for _, is := range v.Check(parse(t, out).Root(), nil) {
+				if what == "response" && is.Rule == hl7.RuleTimestamp && !is.IsError() && strings.Contains(is.Msg, "00000000") {
+					continue
+				}
+				t.Errorf("%s %s: %s [%s %s]", name, what, is, is.Severity, is.Rule)
+			}
+		}
+	}
+	if !strings.Contains(string(resp), `<birthTime value="00000000"/>`) || !strings.Contains(string(resp), `<id nullFlavor="UNK"/>`) {
+		t.Errorf("the response no longer has the unknowns this test is about:\n%s", resp)
 	}
 }
