@@ -484,8 +484,9 @@ func TestWSDLGowsdlClient(t *testing.T) {
 }
 
 // zeep (Debian's python3-zeep) loads the served WSDL and every schema, sends
-// queries with the header blocks the WSDL describes, and reads the answers
-// through the WSDL's types: the response, the query failure and the fault.
+// queries and an upload with the header blocks the WSDL describes, and reads
+// the answers through the WSDL's types: the response, the query failure, the
+// fault and the FileResponse.
 func TestWSDLZeepClient(t *testing.T) {
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import zeep").Run(); err != nil {
@@ -496,6 +497,7 @@ func TestWSDLZeepClient(t *testing.T) {
 		{"name": "positive", "operation": "NHSQuery", "rcv": asid, "snd": "200000000101", "file": abs(t, cases+"/positive-cpp/request.xml")},
 		{"name": "not-found", "operation": "NHSQuery", "rcv": asid, "snd": "200000000101", "file": abs(t, cases+"/negative-no-record/request.xml")},
 		{"name": "fault", "operation": "NHSQuery", "rcv": "990000000009", "snd": "200000000101", "file": abs(t, cases+"/positive-cpp/request.xml")},
+		{"name": "upload", "operation": "LocalAuthorityUpload", "rcv": asid, "snd": "200000000303", "file": abs(t, cases+"/upload-success/request.xml")},
 	}
 	results := runClient(t, exec.Command(python, "../../wsdl/testdata/zeep_client.py", "http://"+addr+"/sync-service?wsdl"), calls)
 
@@ -517,6 +519,11 @@ func TestWSDLZeepClient(t *testing.T) {
 	f := results["fault"]
 	if f["outcome"] != "fault" || f["http_status"] != float64(500) || f["error_code"] != "200" || f["faultstring"] != "Application Exception" {
 		t.Errorf("fault: %v", f)
+	}
+	up := results["upload"]
+	if up["soap_action"] != soap.ActionUpload || up["outcome"] != "reply" || up["root"] != "FileResponse" || up["file_outcome"] != "CPF02" ||
+		up["successful_records"] != float64(3) || up["failed_records"] != float64(0) || up["action"] != soap.ActionUploadResponse {
+		t.Errorf("upload: %v", up)
 	}
 }
 

@@ -4,7 +4,8 @@ zeep reads the WSDL and every schema it includes; from it come the endpoint
 (soap:address), the SOAPAction of each operation, the SOAP header blocks
 (typed: WS-Addressing 2004/08 and the HL7 devices, rendered by zeep) and the
 parsing of every reply: the NHS Query Response or the query failure in the
-Body, or a SOAP fault with its nasp:errorList detail.
+Body, an LA Upload's FileResponse, or a SOAP fault with its nasp:errorList
+detail.
 
 zeep cannot build HL7 V3 bodies from its types (it drops mixed content such
 as a person's name), so the HL7 message is sent as the XML it is.
@@ -78,6 +79,16 @@ def query_result(body):
     return {"root": None}
 
 
+def upload_result(body):
+    # One output part: zeep gives the FileResponse itself.
+    return {
+        "root": "FileResponse",
+        "file_outcome": body.acknowledgementFile.acknowledgementFileDetail[0].code.code,
+        "successful_records": body["successfulReturnedCP-ISRecords"].value.value,
+        "failed_records": body["failedReturnedCP-ISRecords"].value.value,
+    }
+
+
 def main():
     client = Client(sys.argv[1])
     service = client.service
@@ -119,7 +130,10 @@ def main():
                 "action": text(reply.header.Action),
                 "request_message_id": headers["MessageID"],
             })
-            out.update(query_result(reply.body))
+            if call["operation"] == "LocalAuthorityUpload":
+                out.update(upload_result(reply.body))
+            else:
+                out.update(query_result(reply.body))
         print(json.dumps(out), flush=True)
 
 
