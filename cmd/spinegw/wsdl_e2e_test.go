@@ -45,7 +45,8 @@ func startConformanceGateway(t *testing.T, extra ...string) (addr, asid string) 
 	}
 	dir := t.TempDir()
 	addr, _ = startServe(t, append([]string{"--db", filepath.Join(dir, "wsdl.db"), "--world", "../../conformance/world.yaml",
-		"--clock", suite.Clock, "--asid", suite.GatewayASID, "--mailbox-dir", filepath.Join(dir, "mailbox")}, extra...)...)
+		"--clock", suite.Clock, "--asid", suite.GatewayASID, "--mailbox-dir", filepath.Join(dir, "mailbox"),
+		"--admin-listen", "off"}, extra...)...)
 	return addr, suite.GatewayASID
 }
 
