@@ -6,11 +6,15 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +147,61 @@ func TestServicePageInBrowser(t *testing.T) {
 	if keep := os.Getenv("SPINEGW_PAGE_SCREENSHOT"); keep != "" {
 		raw, _ := os.ReadFile(shot)
 		_ = os.WriteFile(keep, raw, 0o644)
+	}
+}
+
+// The page's script refreshes the live counts and the traffic in place: a
+// query sent after the page loaded shows without a reload. A proxy in front
+// of the gateway sends the query just before it lets the page's first
+// refresh through; Chromium's virtual time runs the page's timer.
+func TestServicePageRefreshes(t *testing.T) {
+	dir := t.TempDir()
+	addr, _ := startServe(t, "--db", filepath.Join(dir, "page.db"), "--world", "../../demo/world.yaml",
+		"--mailbox-dir", filepath.Join(dir, "mailbox"), "--admin-listen", "off")
+	backend, _ := url.Parse("http://" + addr)
+	proxy := httputil.NewSingleHostReverseProxy(backend)
+	var mu sync.Mutex
+	pages := 0
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			mu.Lock()
+			pages++
+			second := pages == 2
+			mu.Unlock()
+			if second {
+				// Not t.Fatal here, off the test's goroutine: a failure
+				// shows as the traffic not refreshed.
+				if resp, err := http.Get("http://" + addr + "/examples/positive-lac.xml"); err == nil {
+					req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/sync-service", resp.Body)
+					req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+					req.Header.Set("SOAPAction", soap.ActionQuery)
+					if reply, err := http.DefaultClient.Do(req); err == nil {
+						io.Copy(io.Discard, reply.Body)
+						reply.Body.Close()
+					}
+					resp.Body.Close()
+				}
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+
+	dom := browse(t, front.URL+"/", "--virtual-time-budget=12000", "--dump-dom")
+	mu.Lock()
+	n := pages
+	mu.Unlock()
+	if n < 2 {
+		t.Fatalf("the page was fetched %d times: no refresh ran", n)
+	}
+	if !strings.Contains(dom, "<h1>spinegw: NHS Spine CP-IS emulator</h1>") {
+		t.Fatalf("not the page:\n%s", dom)
+	}
+	traffic := domSection(t, dom, "traffic")
+	if !strings.Contains(traffic, "positive: plans shown") || strings.Contains(traffic, "Nothing yet.") {
+		t.Errorf("the traffic was not refreshed:\n%s", traffic)
+	}
+	if strings.Count(dom, `<div id="live">`) != 1 || strings.Count(dom, `<section id="traffic"`) != 1 {
+		t.Errorf("the refresh nested or repeated the live part")
 	}
 }
