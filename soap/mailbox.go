@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"spinegw/cpis"
@@ -47,9 +50,17 @@ type MailboxConfig struct {
 }
 
 type mailbox struct {
-	cfg MailboxConfig
-	mux *http.ServeMux
+	cfg      MailboxConfig
+	mux      *http.ServeMux
+	observer atomic.Pointer[func(Exchange)]
 }
+
+// Observe sets fn as the observer of the HTTP mailbox's exchanges: told of
+// each once answered, with the operation (Interaction "Mailbox list",
+// "Mailbox download" or "Mailbox acknowledge"), the calling endpoint's
+// X-ASID, the HTTP status as outcome ("HTTP 200") and the latency; never
+// the LA, the message id or the content.
+func (m *mailbox) Observe(fn func(Exchange)) { m.observer.Store(&fn) }
 
 // NewMailbox returns the HTTP mailbox handler, serving paths under
 // /mailbox/.
@@ -67,7 +78,36 @@ func NewMailbox(cfg MailboxConfig) http.Handler {
 	return m
 }
 
-func (m *mailbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
+func (m *mailbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fn := m.observer.Load()
+	if fn == nil || *fn == nil {
+		m.mux.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	m.mux.ServeHTTP(sw, r)
+	op := "Mailbox download"
+	switch {
+	case r.Method == http.MethodPut:
+		op = "Mailbox acknowledge"
+	case strings.HasSuffix(r.URL.Path, "/inbox"):
+		op = "Mailbox list"
+	}
+	(*fn)(Exchange{At: start, Interaction: op, Sender: r.Header.Get(HeaderASID),
+		Outcome: "HTTP " + strconv.Itoa(sw.status), Latency: time.Since(start)})
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
 
 // authorise lets through only the LA's own endpoint; otherwise it answers
 // 403 and returns false.

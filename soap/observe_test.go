@@ -2,6 +2,7 @@ package soap_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,63 @@ func TestObserveEachExchange(t *testing.T) {
 	mu.Unlock()
 	if later.Load() != 1 || n != 3 {
 		t.Errorf("after Observe: new observer %d calls, old observer %d exchanges", later.Load(), n)
+	}
+}
+
+// The HTTP mailbox tells its observer of each exchange: the operation, the
+// calling ASID, the HTTP status and the latency; not the LA or message id.
+func TestObserveMailbox(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.MergeWorld(context.Background(), cpis.World{Endpoints: []cpis.Endpoint{{ASID: "200000000145", ODS: "V145", Name: "Islington"}}}); err != nil {
+		t.Fatal(err)
+	}
+	h := soap.NewMailbox(soap.MailboxConfig{Store: db})
+	obs, ok := h.(interface{ Observe(func(soap.Exchange)) })
+	if !ok {
+		t.Fatal("the mailbox handler has no Observe")
+	}
+	var mu sync.Mutex
+	var seen []soap.Exchange
+	obs.Observe(func(e soap.Exchange) {
+		mu.Lock()
+		seen = append(seen, e)
+		mu.Unlock()
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	for _, c := range []struct{ method, path, asid string }{
+		{http.MethodGet, "/mailbox/V145/inbox", "200000000145"},
+		{http.MethodGet, "/mailbox/V145/inbox", "200000000999"},
+		{http.MethodGet, "/mailbox/V145/inbox/D00DFEED-0000-4000-8000-000000000001", "200000000145"},
+		{http.MethodPut, "/mailbox/V145/inbox/D00DFEED-0000-4000-8000-000000000001/status/acknowledged", "200000000145"},
+	} {
+		req, _ := http.NewRequest(c.method, ts.URL+c.path, nil)
+		req.Header.Set(soap.HeaderASID, c.asid)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []struct{ interaction, sender, outcome string }{
+		{"Mailbox list", "200000000145", "HTTP 200"},
+		{"Mailbox list", "200000000999", "HTTP 403"},
+		{"Mailbox download", "200000000145", "HTTP 404"},
+		{"Mailbox acknowledge", "200000000145", "HTTP 404"},
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("%d exchanges observed: %+v", len(seen), seen)
+	}
+	for i, w := range want {
+		e := seen[i]
+		if e.Interaction != w.interaction || e.Sender != w.sender || e.Outcome != w.outcome || e.Latency <= 0 || e.At.IsZero() {
+			t.Errorf("exchange %d: %+v, want %+v", i, e, w)
+		}
 	}
 }

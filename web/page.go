@@ -348,6 +348,8 @@ func outcomeClass(e soap.Exchange) string {
 		return "ok"
 	case e.Outcome == "not-found" || e.Outcome == cpis.CPF03:
 		return "neutral"
+	case strings.HasPrefix(e.Outcome, "HTTP 2"):
+		return "ok"
 	}
 	return "bad"
 }

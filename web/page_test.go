@@ -170,9 +170,12 @@ func TestTrafficWithoutPatientData(t *testing.T) {
 	if !strings.Contains(section(t, page, "traffic"), "Nothing yet.") {
 		t.Errorf("traffic before any exchange")
 	}
-	for name, status := range map[string]int{"positive-cpp": 200, "no-record": 200, "no-b0107": 200, "unknown-endpoint": 500} {
-		if got := send(t, srv.URL, name); got != status {
-			t.Fatalf("%s: HTTP %d, want %d", name, got, status)
+	for _, c := range []struct {
+		name   string
+		status int
+	}{{"positive-cpp", 200}, {"no-record", 200}, {"no-b0107", 200}, {"unknown-endpoint", 500}} {
+		if got := send(t, srv.URL, c.name); got != c.status {
+			t.Fatalf("%s: HTTP %d, want %d", c.name, got, c.status)
 		}
 	}
 	_, page = get(t, srv.URL+"/")

@@ -8,9 +8,10 @@ import (
 	"spinegw/soap"
 )
 
-// Traffic keeps the last exchanges of the SOAP endpoint and counts every
-// exchange since the gateway started, from what the endpoint's observer is
-// told (soap.Exchange): time, interaction, sender ASID, outcome, latency.
+// Traffic keeps the last exchanges of the SOAP endpoint and the HTTP
+// mailbox and counts every exchange since the gateway started, from what
+// their observers are told (soap.Exchange): time, interaction, sender ASID,
+// outcome, latency.
 // It never holds content or patient data. It is safe for concurrent use.
 type Traffic struct {
 	mu      sync.Mutex
@@ -29,6 +30,7 @@ type TrafficCounts struct {
 	Refused  int `json:"refused"`  // of which refused: validation or authorisation (SMSP-0001, SMSP-0005)
 	Uploads  int `json:"uploads"`  // LA Upload files answered with a FileResponse
 	Faults   int `json:"faults"`   // exchanges answered with a SOAP fault, whatever they were
+	Mailbox  int `json:"mailbox"`  // requests to the HTTP mailbox, whatever their status
 }
 
 // NewTraffic keeps the last size exchanges.
@@ -51,6 +53,8 @@ func (t *Traffic) Observe(e soap.Exchange) {
 	}
 	c := &t.counts
 	switch {
+	case strings.HasPrefix(e.Interaction, "Mailbox"):
+		c.Mailbox++
 	case strings.HasPrefix(e.Outcome, "fault"):
 		c.Faults++
 	case e.Interaction == "File":

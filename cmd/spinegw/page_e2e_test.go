@@ -116,8 +116,20 @@ func TestServicePageInBrowser(t *testing.T) {
 		t.Fatalf("the example did not get the positive CPP answer it promises: HTTP %d %s", status, reply)
 	}
 
+	// The LA's system reads its inbox over the HTTP mailbox.
+	req, _ := http.NewRequest(http.MethodGet, base+"/mailbox/V145/inbox", nil)
+	req.Header.Set("X-ASID", "200000000303")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("mailbox: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+
 	dom = browse(t, base+"/", "--dump-dom")
 	traffic := domSection(t, dom, "traffic")
+	if !regexp.MustCompile(`<td>Mailbox list</td><td><code>200000000303</code> Islington children's social care system</td>\s*<td class="ok">HTTP 200</td>`).MatchString(traffic) {
+		t.Errorf("no traffic row for the mailbox request:\n%s", traffic)
+	}
 	row := regexp.MustCompile(`(?s)<tr><td class="nowrap">[^<]*</td><td>CP-IS NHS Query</td>.*?</tr>`).FindString(traffic)
 	if row == "" || !strings.Contains(row, "200000000101") || !strings.Contains(row, "positive: plans shown") || !strings.Contains(row, " ms</td>") {
 		t.Errorf("no traffic row for the query just sent:\n%s", traffic)
