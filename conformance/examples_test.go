@@ -114,12 +114,13 @@ func TestExamplesConformanceWorld(t *testing.T) {
 	}
 }
 
-// The demo world: no disabled user and no LA endpoint, so no example of
-// those.
+// The demo world: no disabled user, so no example of that; its LAs have
+// endpoints, so it has an upload example.
 func TestExamplesDemoWorld(t *testing.T) {
 	checkExamples(t, "../demo/world.yaml", time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), []string{
 		"positive-cpp", "positive-lac", "positive-ucp", "ucp-hidden-from-non-midwife", "no-record",
 		"invalid-nhs-number", "no-b0107", "role-profile-not-held", "job-role-not-held", "unknown-endpoint",
+		"la-upload",
 	})
 }
 
