@@ -132,10 +132,14 @@ func TestValidateCorpusReplies(t *testing.T) {
 	var files []string
 	roots := map[string]bool{}
 	for _, c := range cases {
+		if len(c.Expect.Steps) > 0 || c.Expect.Root == "Fault" {
+			// Cases with steps need the admin listener (the replay e2e
+			// tests validate their notifications); faults are not HL7.
+			continue
+		}
 		res := conformance.Run(context.Background(), http.DefaultClient, srv.URL+"/sync-service", c)
-		if !res.OK() || c.Expect.Root == "Fault" {
-			// A case the gateway fails is the conformance tests' to report.
-			t.Logf("%s: not validated (%s)", c.Name, res.Outcome())
+		if !res.OK() {
+			t.Errorf("%s: %s", c.Name, res.Outcome())
 			continue
 		}
 		roots[c.Expect.Root] = true
