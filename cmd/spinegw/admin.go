@@ -13,6 +13,7 @@ import (
 	"spinegw/clock"
 	"spinegw/cpis"
 	"spinegw/daily"
+	"spinegw/store"
 )
 
 // The admin listener: time control for testers. Retention and daily cycles
@@ -202,13 +203,16 @@ func pdsChangeHandler(w http.ResponseWriter, r *http.Request, runner *daily.Runn
 
 // startAdmin listens on addr for the admin handler and returns the address
 // bound and a function that stops it.
-func startAdmin(addr string, c *clock.Adjustable, runner *daily.Runner, log *slog.Logger) (string, func(), error) {
+func startAdmin(addr string, c *clock.Adjustable, runner *daily.Runner, db *store.DB, log *slog.Logger) (string, func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("admin listener: %w", err)
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/reports/", reportsHandler(db, c))
+	mux.Handle("/", adminHandler(c, runner, log))
 	hs := &http.Server{
-		Handler:           adminHandler(c, runner, log),
+		Handler:           auditAdmin(db, c, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Moving the clock a long way over a large store runs many days
 		// before answering.

@@ -69,7 +69,7 @@ func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustab
 	stopAdmin := func() {}
 	admin := "off"
 	if a := strings.TrimSpace(cfg.AdminListen); a != "" && a != "off" {
-		addr, stop, err := startAdmin(a, c, runner, log)
+		addr, stop, err := startAdmin(a, c, runner, db, log)
 		if err != nil {
 			// The emulator still serves: a second gateway on one machine
 			// keeps the default admin address of the first.

@@ -56,7 +56,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// store or the time takes them.
 	addFlags(root.PersistentFlags(), "db", "clock", "config")
 	root.AddCommand(newServe(stdout, stderr), newWorld(stdout), newValidate(stdout), newUpload(stdout), newGen(stdout),
-		newRunDaily(stdout), newPDS(stdout), newReplay(stdout, stderr), newSample(stdout))
+		newRunDaily(stdout), newPDS(stdout), newReplay(stdout, stderr), newSample(stdout),
+		newAudit(stdout), newReport(stdout), newCerts(stdout))
 	return root
 }
 
