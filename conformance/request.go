@@ -12,6 +12,7 @@ package conformance
 import (
 	"bytes"
 	_ "embed"
+	"encoding/xml"
 	"fmt"
 	"strings"
 	"text/template"
@@ -25,7 +26,15 @@ import (
 //go:embed query.xml.tmpl
 var queryTemplate string
 
-var queryTmpl = template.Must(template.New("query").Parse(queryTemplate))
+var queryTmpl = template.Must(template.New("query").Funcs(xmlFuncs).Parse(queryTemplate))
+
+// xmlFuncs gives the request templates x, which writes a value as XML
+// character data or attribute text: world names may hold &, < or quotes.
+var xmlFuncs = template.FuncMap{"x": func(v any) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(fmt.Sprint(v)))
+	return b.String()
+}}
 
 // ActionQuery is the SOAPAction and wsa:Action of the CP-IS NHS Query.
 const ActionQuery = "urn:nhs:names:services:cpisquery/QUPC_IN000006GB01"

@@ -11,7 +11,7 @@ import (
 //go:embed upload.xml.tmpl
 var uploadTemplate string
 
-var uploadTmpl = template.Must(template.New("upload").Parse(uploadTemplate))
+var uploadTmpl = template.Must(template.New("upload").Funcs(xmlFuncs).Parse(uploadTemplate))
 
 // ActionUpload is the SOAPAction of the CP-IS Local Authority Upload.
 const ActionUpload = "urn:GB-en-NHS:iops:interaction:CP-ISLocalAuthorityUpload-v1-0"
