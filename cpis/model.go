@@ -86,6 +86,45 @@ type Endpoint struct {
 	ASID string
 	ODS  string
 	Name string
+	// FQDN is the endpoint's fully qualified domain name as SDS lists it
+	// (nhsMhsFQDN): the name its TLS client certificate carries. Empty when
+	// the world gives none.
+	FQDN string
+}
+
+// AcceptsCertificate reports whether a client certificate whose subject
+// common name is cn and whose DNS subject alternative names are dnsNames
+// identifies the endpoint (CP-NHS018, CP-SC025). Spine endpoint
+// certificates name the endpoint's FQDN, and SDS ties the FQDN to the ASIDs
+// it serves: with an FQDN, the common name or a DNS name must equal it
+// (case-insensitively, DNS names are); without one, the common name must
+// be the ASID itself.
+func (e Endpoint) AcceptsCertificate(cn string, dnsNames []string) bool {
+	if e.ASID == "" {
+		return false
+	}
+	if e.FQDN == "" {
+		return cn == e.ASID
+	}
+	fqdn := strings.TrimSuffix(e.FQDN, ".")
+	if strings.EqualFold(strings.TrimSuffix(cn, "."), fqdn) {
+		return true
+	}
+	for _, d := range dnsNames {
+		if strings.EqualFold(strings.TrimSuffix(d, "."), fqdn) {
+			return true
+		}
+	}
+	return false
+}
+
+// CertificateName is the name a client certificate for the endpoint
+// carries: its FQDN, or its ASID when it has none.
+func (e Endpoint) CertificateName() string {
+	if e.FQDN != "" {
+		return e.FQDN
+	}
+	return e.ASID
 }
 
 // Org is an organisation by ODS code and readable name (CP-IS008).

@@ -6,6 +6,9 @@
 //
 //	endpoints:                    # SDS accredited systems allowed to call the gateway
 //	  - {asid: "200000000101", ods: RKE, name: Whittington Hospital PAS}
+//	  - {asid: "200000000102", ods: RKE, name: Whittington ED, fqdn: ed.whittington.nhs.uk}
+//	                              # fqdn: optional; the name the endpoint's TLS client certificate
+//	                              # carries (CN or DNS SAN); without it, the certificate's CN is the ASID
 //	users:                        # SDS users (smartcard holders)
 //	  - id: "200009876204"
 //	    name: {prefix: Mrs, given: Paula, family: Palmer}   # given: one name or a list
@@ -38,7 +41,8 @@
 //   - dates are civil dates YYYY-MM-DD, read as midnight UTC (cpis.Date);
 //   - NHS numbers (patients, records, superseded_by) must pass the Modulus 11
 //     check (cpis.ValidNHSNumber);
-//   - an ASID is 12 digits; ODS codes are letters and digits;
+//   - an ASID is 12 digits; ODS codes are letters and digits; an FQDN is a
+//     DNS name (labels of letters, digits and hyphens, dot-separated);
 //   - job role codes are an R code (R0680) or an SDS triplet whose last part is
 //     one; activities are B codes (B0107);
 //   - gender is one of male, female, other, unknown, or absent;
@@ -87,6 +91,7 @@ type (
 		ASID string `yaml:"asid"`
 		ODS  string `yaml:"ods"`
 		Name string `yaml:"name"`
+		FQDN string `yaml:"fqdn"`
 	}
 	nameYAML struct {
 		Prefix string     `yaml:"prefix"`
@@ -367,7 +372,10 @@ func (c *checker) world(f *file) cpis.World {
 			asids[e.ASID] = lineAt(c.root, p)
 		}
 		c.ods(at(p, "ods"), e.ODS)
-		w.Endpoints = append(w.Endpoints, cpis.Endpoint{ASID: e.ASID, ODS: e.ODS, Name: e.Name})
+		if e.FQDN != "" && !isDNSName(e.FQDN) {
+			c.failf(at(p, "fqdn"), "an FQDN is a DNS name: labels of letters, digits and hyphens separated by dots")
+		}
+		w.Endpoints = append(w.Endpoints, cpis.Endpoint{ASID: e.ASID, ODS: e.ODS, Name: e.Name, FQDN: e.FQDN})
 	}
 
 	userIDs, profileIDs := map[string]int{}, map[string]int{}
@@ -622,6 +630,27 @@ func validJobRole(code string) bool {
 	}
 	parts := strings.Split(code, ":")
 	return len(parts) == 3 && isCode(parts[0], 'S') && isCode(parts[1], 'G') && isCode(parts[2], 'R')
+}
+
+// isDNSName accepts a host name of dot-separated labels of letters, digits
+// and hyphens (not at either end of a label), at most 253 characters, with
+// an optional final dot.
+func isDNSName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isTel(s string) bool { return strings.HasPrefix(s, "tel:") && len(s) > len("tel:") }
