@@ -28,8 +28,9 @@ import (
 // LA's own endpoint may read its inbox: the caller names itself with the
 // X-ASID header, which must be an accredited endpoint (SDS) whose ODS code
 // is the LA's; anyone else gets 403 (CP-IS023: a notification goes to the
-// LA it is for, and no other). Later, TLS client certificates will carry
-// the caller's identity instead of the header.
+// LA it is for, and no other). Without TLS the header is trusted as it
+// comes; with TLS on (MailboxConfig.Peers), the client certificate must
+// identify the endpoint X-ASID names, or the answer is 403 too (CP-SC025).
 
 // HeaderASID names the calling endpoint of an HTTP mailbox request.
 const HeaderASID = "X-ASID"
@@ -47,6 +48,9 @@ type MailboxConfig struct {
 	Store MailboxStore
 	Clock cpis.Clock // stamps acknowledgements
 	Log   *slog.Logger
+	// Peers, when set (TLS on), requires the client certificate to identify
+	// the endpoint X-ASID names; nil trusts the header.
+	Peers *PeerCheck
 }
 
 type mailbox struct {
@@ -113,6 +117,12 @@ func (s *statusWriter) WriteHeader(code int) {
 // 403 and returns false.
 func (m *mailbox) authorise(w http.ResponseWriter, r *http.Request, ods string) bool {
 	asid := r.Header.Get(HeaderASID)
+	if asid != "" {
+		if err := m.cfg.Peers.Check(r, asid); err != nil {
+			m.fail(w, r, http.StatusForbidden, "the client certificate does not identify the calling endpoint (X-ASID)", nil)
+			return false
+		}
+	}
 	ok := false
 	if asid != "" {
 		ep, err := m.cfg.Store.Endpoint(r.Context(), asid)

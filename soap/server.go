@@ -28,6 +28,9 @@ type Config struct {
 	MaxBody   int64  // largest request body accepted, bytes
 	MaxDepth  int    // deepest element nesting accepted
 	Log       *slog.Logger
+	// Peers, when set (TLS on), requires the client certificate to identify
+	// the sending endpoint (CP-NHS018, CP-SC025); nil trusts the ASIDs.
+	Peers *PeerCheck
 	// Upload answers LA Upload files; nil means the SOAP upload route is off.
 	Upload Uploader
 	// Observe, when set, is told of every exchange once it is answered, as
@@ -148,14 +151,14 @@ func (s *Server) syncService(w http.ResponseWriter, r *http.Request) {
 	out.interaction = Interaction(env.Action)
 	switch env.Action {
 	case ActionQuery:
-		s.query(r.Context(), w, env, &out)
+		s.query(r, w, env, &out)
 	case ActionUpload:
 		if s.cfg.Upload == nil {
 			s.fault(w, &out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the gateway does not take uploads over SOAP"))
 			return
 		}
 		out.interaction = "File"
-		s.upload(r.Context(), w, env, &out)
+		s.upload(r, w, env, &out)
 	default:
 		s.fault(w, &out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the gateway does not serve the action %q", env.Action))
 	}
@@ -188,9 +191,10 @@ func parseError(err error) error {
 
 // checkAddressing applies the transport rules on ASIDs: the header's ASIDs
 // equal the HL7 wrapper's (Spine's INCONSISTENT_COMM_FUNC_RCV/_SND), the
-// receiver is this gateway, and the sender is an accredited endpoint
-// (CP-NHS018).
-func (s *Server) checkAddressing(ctx context.Context, env *Envelope) (cpis.Endpoint, error) {
+// receiver is this gateway, the sender is an accredited endpoint
+// (CP-NHS018, CP-SC025) and, with TLS on, the client certificate identifies
+// the sender.
+func (s *Server) checkAddressing(r *http.Request, env *Envelope) (cpis.Endpoint, error) {
 	rcv, snd := WrapperASIDs(env.Body)
 	if rcv != "" && rcv != env.RcvASID {
 		return cpis.Endpoint{}, cpis.Errorf(cpis.KindAddressing, "soap", "the receiver ASID in the SOAP header differs from the HL7 wrapper's")
@@ -201,15 +205,23 @@ func (s *Server) checkAddressing(ctx context.Context, env *Envelope) (cpis.Endpo
 	if env.RcvASID != s.cfg.ASID {
 		return cpis.Endpoint{}, cpis.Errorf(cpis.KindAddressing, "soap", "the receiver ASID is not this gateway's")
 	}
-	return s.cfg.Service.CheckSender(ctx, env.SndASID)
+	ep, err := s.cfg.Service.CheckSender(r.Context(), env.SndASID)
+	if err != nil {
+		return cpis.Endpoint{}, err
+	}
+	if err := s.cfg.Peers.Check(r, ep.ASID); err != nil {
+		return cpis.Endpoint{}, err
+	}
+	return ep, nil
 }
 
-func (s *Server) query(ctx context.Context, w http.ResponseWriter, env *Envelope, out *outcome) {
+func (s *Server) query(r *http.Request, w http.ResponseWriter, env *Envelope, out *outcome) {
+	ctx := r.Context()
 	if env.Body.NamespaceURI() != NSHL7 || env.Body.LocalName() != Interaction(ActionQuery) {
 		s.fault(w, out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the body must hold %s in namespace %s, as wsa:Action names", Interaction(ActionQuery), NSHL7))
 		return
 	}
-	sender, err := s.checkAddressing(ctx, env)
+	sender, err := s.checkAddressing(r, env)
 	if err != nil {
 		s.fault(w, out, err)
 		return
@@ -326,12 +338,13 @@ func (s *Server) writeFault(w http.ResponseWriter, out *outcome, f Fault) {
 
 // upload takes an LA Upload File sent over SOAP through the same pipeline as
 // the mailbox and the command line, and replies with its FileResponse.
-func (s *Server) upload(ctx context.Context, w http.ResponseWriter, env *Envelope, out *outcome) {
+func (s *Server) upload(r *http.Request, w http.ResponseWriter, env *Envelope, out *outcome) {
+	ctx := r.Context()
 	if env.Body.NamespaceURI() != NSHL7 || env.Body.LocalName() != "File" {
 		s.fault(w, out, cpis.Errorf(cpis.KindUnknownAction, "soap", "the body of an LA Upload must hold a File in namespace %s", NSHL7))
 		return
 	}
-	sender, err := s.checkAddressing(ctx, env)
+	sender, err := s.checkAddressing(r, env)
 	if err != nil {
 		s.fault(w, out, err)
 		return
