@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"spinegw/clock"
@@ -202,8 +206,13 @@ func pdsChangeHandler(w http.ResponseWriter, r *http.Request, runner *daily.Runn
 }
 
 // startAdmin listens on addr for the admin handler and returns the address
-// bound and a function that stops it.
-func startAdmin(addr string, c *clock.Adjustable, runner *daily.Runner, db *store.DB, log *slog.Logger) (string, func(), error) {
+// bound and a function that stops it. With a token, every request needs
+// "Authorization: Bearer <token>"; without one, addr must be a loopback
+// address (checkAdminAccess).
+func startAdmin(addr, token string, c *clock.Adjustable, runner *daily.Runner, db *store.DB, log *slog.Logger) (string, func(), error) {
+	if err := checkAdminAccess(addr, token); err != nil {
+		return "", nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("admin listener: %w", err)
@@ -212,12 +221,85 @@ func startAdmin(addr string, c *clock.Adjustable, runner *daily.Runner, db *stor
 	mux.Handle("/admin/reports/", reportsHandler(db, c))
 	mux.Handle("/", adminHandler(c, runner, log))
 	hs := &http.Server{
-		Handler:           auditAdmin(db, c, mux),
+		Handler:           requireToken(token, log, auditAdmin(db, c, mux)),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
 		// Moving the clock a long way over a large store runs many days
 		// before answering.
-		WriteTimeout: 30 * time.Minute,
+		WriteTimeout:   30 * time.Minute,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
 	}
 	go func() { _ = hs.Serve(ln) }()
 	return ln.Addr().String(), func() { _ = hs.Close() }, nil
+}
+
+// adminToken resolves the admin token: --admin-token, or the first line of
+// --admin-token-file; not both.
+func adminToken(cfg Config) (string, error) {
+	tok := strings.TrimSpace(cfg.AdminToken)
+	if cfg.AdminTokenFile == "" {
+		return tok, nil
+	}
+	if tok != "" {
+		return "", errors.New("give --admin-token or --admin-token-file, not both")
+	}
+	data, err := os.ReadFile(cfg.AdminTokenFile)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	if tok = strings.TrimSpace(line); tok == "" {
+		return "", fmt.Errorf("--admin-token-file %s: the first line is empty", cfg.AdminTokenFile)
+	}
+	return tok, nil
+}
+
+// checkAdminAccess refuses an admin listener reachable from other machines
+// without a token: the admin API moves the gateway's clock and changes PDS.
+func checkAdminAccess(addr, token string) error {
+	if token != "" || isLoopback(addr) {
+		return nil
+	}
+	return fmt.Errorf("--admin-listen %s is not a loopback address: set --admin-token (or SPINEGW_ADMIN_TOKEN, or --admin-token-file)", addr)
+}
+
+// isLoopback reports whether a listen address binds loopback only: an IP
+// address of the loopback range or the name localhost. An empty host (all
+// interfaces) or any other name is not.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// requireToken lets through only requests carrying the bearer token; an
+// empty token lets everything through (loopback only, checkAdminAccess).
+// The comparison takes the same time whatever the token given.
+func requireToken(token string, log *slog.Logger, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			if log != nil {
+				log.Warn("admin: refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="spinegw admin"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"the admin listener needs Authorization: Bearer <token>"}`+"\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -30,6 +30,13 @@ type Config struct {
 
 	DailyAt     string `mapstructure:"daily-at"`
 	AdminListen string `mapstructure:"admin-listen"`
+
+	// Endpoint security (docs/security.md).
+	TLSCert        string `mapstructure:"tls-cert"`
+	TLSKey         string `mapstructure:"tls-key"`
+	TLSClientCA    string `mapstructure:"tls-client-ca"`
+	AdminToken     string `mapstructure:"admin-token"`
+	AdminTokenFile string `mapstructure:"admin-token-file"`
 }
 
 var defaults = Config{
@@ -62,6 +69,12 @@ var flagHelp = map[string]string{
 
 	"daily-at":     "time of day (HH:MM, Europe/London) the daily cycle runs: access notifications to LAs, retention purge",
 	"admin-listen": `address of the admin listener (POST /admin/clock moves the clock forward); "off" for none`,
+
+	"tls-cert":         "PEM server certificate (chain): serve TLS with mutual authentication (needs --tls-key and --tls-client-ca)",
+	"tls-key":          "PEM private key of --tls-cert",
+	"tls-client-ca":    "PEM CA certificate(s) that sign the endpoints' client certificates; a client certificate is then required",
+	"admin-token":      "bearer token the admin listener requires (required when --admin-listen is not a loopback address)",
+	"admin-token-file": "file holding the admin token (first line), instead of --admin-token",
 }
 
 func defaultOf(key string) string {
@@ -102,7 +115,8 @@ func loadConfig(cmd *cobra.Command) (Config, error) {
 	v := viper.NewWithOptions(viper.EnvKeyReplacer(strings.NewReplacer("-", "_")), viper.ExperimentalBindStruct())
 	v.SetEnvPrefix("SPINEGW")
 	v.AutomaticEnv()
-	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen"} {
+	for _, k := range []string{"listen", "db", "asid", "world", "clock", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen",
+		"tls-cert", "tls-key", "tls-client-ca", "admin-token", "admin-token-file"} {
 		v.SetDefault(k, defaultOf(k))
 		if f := cmd.Flags().Lookup(k); f != nil {
 			if err := v.BindPFlag(k, f); err != nil {

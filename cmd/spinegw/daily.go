@@ -53,12 +53,12 @@ func newRunner(cfg Config, db *store.DB, c cpis.Clock, log *slog.Logger) (*daily
 // returns the HTTP mailbox (served under /mailbox/) and the function that
 // stops both.
 func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustable,
-	log *slog.Logger, stdout io.Writer) (http.Handler, func(), error) {
+	log *slog.Logger, stdout io.Writer, peers *soap.PeerCheck) (http.Handler, func(), error) {
 	runner, err := newRunner(cfg, db, c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	mailbox := soap.NewMailbox(soap.MailboxConfig{Store: db, Clock: c, Log: log})
+	mailbox := soap.NewMailbox(soap.MailboxConfig{Store: db, Clock: c, Log: log, Peers: peers})
 
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -69,13 +69,16 @@ func startDaily(ctx context.Context, cfg Config, db *store.DB, c *clock.Adjustab
 	stopAdmin := func() {}
 	admin := "off"
 	if a := strings.TrimSpace(cfg.AdminListen); a != "" && a != "off" {
-		addr, stop, err := startAdmin(a, c, runner, db, log)
+		addr, stop, err := startAdmin(a, cfg.AdminToken, c, runner, db, log)
 		if err != nil {
 			// The emulator still serves: a second gateway on one machine
 			// keeps the default admin address of the first.
 			admin = fmt.Sprintf("not started (%v)", err)
 		} else {
 			admin = "POST http://" + addr + "/admin/clock"
+			if cfg.AdminToken != "" {
+				admin += " (Authorization: Bearer token required)"
+			}
 			stopAdmin = stop
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +40,8 @@ func newServe(stdout, stderr io.Writer) *cobra.Command {
 			return serve(cmd.Context(), cfg, stdout, stderr)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen")
+	addFlags(cmd.Flags(), "listen", "asid", "world", "schemas", "max-body", "mailbox-dir", "verification", "daily-at", "admin-listen",
+		"tls-cert", "tls-key", "tls-client-ca", "admin-token", "admin-token-file")
 	return cmd
 }
 
@@ -64,6 +67,22 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if len(cfg.ASID) != 12 {
 		return fmt.Errorf("--asid must be 12 digits")
 	}
+	// The admin listener moves the clock and changes PDS: off loopback it
+	// needs a token, checked before anything starts.
+	if cfg.AdminToken, err = adminToken(cfg); err != nil {
+		return err
+	}
+	if a := strings.TrimSpace(cfg.AdminListen); a != "" && a != "off" {
+		if err := checkAdminAccess(a, cfg.AdminToken); err != nil {
+			return err
+		}
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSClientCA != "" {
+		if tlsConfig, err = soap.TLSConfig(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA); err != nil {
+			return err
+		}
+	}
 	validator, err := newValidator(cfg.Schemas)
 	if err != nil {
 		return err
@@ -85,6 +104,17 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		demo = &w
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	// With TLS on, the client certificate must identify the endpoint a
+	// message claims (CP-NHS018, CP-SC025); the world file gives the
+	// endpoints' FQDNs. Without TLS, the ASIDs are trusted as they come.
+	var peers *soap.PeerCheck
+	if tlsConfig != nil {
+		var eps []cpis.Endpoint
+		if demo != nil {
+			eps = demo.Endpoints
+		}
+		peers = soap.NewPeerCheck(eps)
+	}
 	uploads, err := newUploadService(cfg, db, clock)
 	if err != nil {
 		return err
@@ -97,6 +127,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		ASID:      cfg.ASID,
 		MaxBody:   maxBody,
 		Log:       logger,
+		Peers:     peers,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -108,15 +139,22 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tlsConfig,
+		// Failed handshakes and the like, as structured log lines.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + ln.Addr().String() + "/sync-service"
-	fmt.Fprintf(stdout, "spinegw listening on %s (ASID %s, store %s, clock %s)\n", url, cfg.ASID, cfg.DB, cfg.Clock)
+	scheme, security := "http", "no TLS: the ASIDs in messages and X-ASID are trusted"
+	if tlsConfig != nil {
+		scheme, security = "https", "mutual TLS: client certificates signed by "+cfg.TLSClientCA+" required"
+	}
+	url := scheme + "://" + ln.Addr().String() + "/sync-service"
+	fmt.Fprintf(stdout, "spinegw listening on %s (ASID %s, store %s, clock %s; %s)\n", url, cfg.ASID, cfg.DB, cfg.Clock, security)
 	if demo != nil {
 		if err := printDemo(stdout, *demo, cfg, clock, url); err != nil {
 			fmt.Fprintf(stdout, "(no demo query: %v)\n", err)
 		}
 	}
-	mailboxHTTP, stopDaily, err := startDaily(ctx, cfg, db, clock, logger, stdout)
+	mailboxHTTP, stopDaily, err := startDaily(ctx, cfg, db, clock, logger, stdout, peers)
 	if err != nil {
 		return err
 	}
@@ -124,7 +162,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	hs.Handler = site{cfg: cfg, db: db, clock: clock, soap: srv, mailbox: mailboxHTTP,
 		validator: validator, world: demo, log: logger}.handler()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	mctx, stopMailbox := context.WithCancel(ctx)
 	defer stopMailbox()
 	go func() { _ = mailbox.Run(mctx) }()
@@ -153,7 +197,16 @@ func printDemo(w io.Writer, world cpis.World, cfg Config, clock cpis.Clock, url 
 	if err := os.WriteFile(path, req.Body, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nTry a positive CP-IS NHS Query (%s):\n\n  curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: %s' --data-binary @%s %s\n\n",
-		req.Title, soap.ActionQuery, path, url)
+	tlsOpts := ""
+	if cfg.TLSClientCA != "" {
+		// The files `spinegw certs dev` writes beside the CA: the server's
+		// CA and the client certificate of the endpoint the query names.
+		dir := filepath.Dir(cfg.TLSClientCA)
+		asid := world.Endpoints[0].ASID
+		tlsOpts = fmt.Sprintf("--cacert %s --cert %s --key %s ", filepath.Join(dir, "ca.pem"),
+			filepath.Join(dir, asid+".pem"), filepath.Join(dir, asid+"-key.pem"))
+	}
+	fmt.Fprintf(w, "\nTry a positive CP-IS NHS Query (%s):\n\n  curl -s %s-H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: %s' --data-binary @%s %s\n\n",
+		req.Title, tlsOpts, soap.ActionQuery, path, url)
 	return nil
 }
