@@ -122,7 +122,7 @@ func TestStatsTallyCountsEachPlanOnce(t *testing.T) {
 		cpis.FigPeriodCPPs: 1, cpis.FigPeriodLACs: 1, cpis.FigPeriodUCPs: 0,
 		cpis.FigCurrentCPPs: 1, cpis.FigCurrentUCPs: 1, cpis.FigCurrentLACs: 0,
 		cpis.FigCurrentNHSNumbers: 2, cpis.FigCurrentLAs: 2,
-		cpis.FigProvidingLAs: 3, // V145, V150 hold records; X26's upload was accepted
+		cpis.FigProvidingLAs:   3, // V145, V150 hold records; X26's upload was accepted
 		cpis.FigPeriodPositive: 7,
 	}
 	for id, n := range want {
