@@ -222,6 +222,13 @@ func (db *DB) writeAccess(batch []*accessRequest) error {
 	}
 	w.pairs = append(w.pairs, ']')
 
+	// The audit inserts this batch needs, prepared before the transaction
+	// takes the writer's one connection.
+	w.auditStmts.db = db.write
+	if err := w.auditStmts.prepare(ctx, len(events)); err != nil {
+		return internal(op, err)
+	}
+
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(op, err)
@@ -294,6 +301,16 @@ func (db *DB) writeAccess(batch []*accessRequest) error {
 		}
 	}
 	clear(w.args) // let the batch's strings go
+	// CP-IS073: each event's audit entry, chained in the order decided,
+	// in this same transaction.
+	w.audit = w.audit[:0]
+	for _, ev := range events {
+		w.audit = append(w.audit, accessAudit(ev))
+	}
+	if err := appendAuditCached(ctx, tx, w.audit, &w.auditStmts); err != nil {
+		return internal(op, err)
+	}
+	clear(w.audit)
 	for key, h := range histories {
 		w.entry = joinHistory(w.entry[:0], h)
 		if _, err := tx.StmtContext(ctx, db.wPutHistory).ExecContext(ctx, key, string(w.entry)); err != nil {
@@ -311,4 +328,6 @@ func (db *DB) writeAccess(batch []*accessRequest) error {
 type accessEncoder struct {
 	pairs, entry []byte
 	args         []any
+	audit        []cpis.AuditEntry
+	auditStmts   auditCache
 }

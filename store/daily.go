@@ -215,6 +215,8 @@ type PurgeResult struct {
 	// Skipped counts records an upload changed while the purge ran: left as
 	// they are, the next day's purge takes them.
 	Skipped int
+	// Audit is what the retention prune of the audit trail did (CP-IS076).
+	Audit AuditPrune
 }
 
 // DailyRun returns the run of the civil day, if there has been one.
@@ -437,6 +439,10 @@ func (db *DB) Purge(ctx context.Context, day, at time.Time) (PurgeResult, error)
 		return PurgeResult{}, internal(op, err)
 	}
 
+	key, err := db.auditKey(ctx)
+	if err != nil {
+		return PurgeResult{}, internal(op, err)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return PurgeResult{}, internal(op, err)
@@ -471,6 +477,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
 	defer history.Close()
 	dayText := dateValue(day)
+	var audit []cpis.AuditEntry
 	for _, c := range changes {
 		var r sql.Result
 		if c.plans == "" {
@@ -492,6 +499,22 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		}
 		res.Plans += c.purged
 		res.EndDated += c.endDated
+		audit = audit[:0]
+		for _, h := range c.history {
+			detail := "local id " + c.localID + "; file " + c.fileID + "; " + planSummary([]cpis.Plan{h.plan})
+			if !h.newEnd.IsZero() {
+				detail += "; new end " + h.newEnd.Format(time.DateOnly)
+			}
+			audit = append(audit, cpis.AuditEntry{At: at, Kind: cpis.AuditPurge, Action: h.event, Outcome: h.reason,
+				NHSNumber: c.nhs, LA: c.la, Detail: detail})
+		}
+		if c.plans == "" {
+			audit = append(audit, cpis.AuditEntry{At: at, Kind: cpis.AuditPurge, Action: "removed", Outcome: "no-plan-left",
+				NHSNumber: c.nhs, LA: c.la, Detail: "local id " + c.localID + "; file " + c.fileID})
+		}
+		if err := appendAudit(ctx, tx, audit); err != nil {
+			return PurgeResult{}, internal(op, err)
+		}
 		for _, h := range c.history {
 			if _, err := history.ExecContext(ctx, c.nhs, c.la, c.localID, c.fileID, string(h.plan.Type),
 				dateValue(h.plan.Start), dateValue(h.plan.End), dateValue(h.plan.Delete),
@@ -507,6 +530,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
 	if n, err := dropped.RowsAffected(); err == nil {
 		res.HistoryDropped = int(n)
+	}
+	// CP-IS076: so do audit entries, a prefix of the chain at a time, with
+	// signed checkpoints that keep the rest verifiable.
+	if res.Audit, err = pruneAudit(ctx, tx, key, day, at); err != nil {
+		return PurgeResult{}, internal(op, err)
 	}
 	if _, err := tx.ExecContext(ctx, `
 UPDATE daily_runs SET purged_at = ?, purged_plans = ?, purged_records = ?, end_dated = ?, stale_cpps = ? WHERE day = ?`,
@@ -781,6 +809,14 @@ func (db *DB) changePatient(ctx context.Context, op string, old cpis.NHSNumber, 
 		if err := more(tx); err != nil {
 			return 0, internal(op, err)
 		}
+	}
+	// CP-IS073: the PDS change is audited with it.
+	change := cpis.AuditEntry{At: at, Kind: cpis.AuditPDS, Action: op, Outcome: "changed", NHSNumber: string(old)}
+	if op == "supersede" {
+		change.Detail = fmt.Sprintf("superseded by %v", args[0])
+	}
+	if err := appendAudit(ctx, tx, []cpis.AuditEntry{change}); err != nil {
+		return 0, internal(op, err)
 	}
 	n, err := enqueueInactive(ctx, tx, string(old), at, render)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"spinegw/cpis"
 )
@@ -83,6 +84,12 @@ func (db *DB) MergeWorld(ctx context.Context, w cpis.World) error {
 			return m.err
 		}
 		return internal(op, m.err)
+	}
+	// CP-IS073, CP-IS075: the load and every record it replaced are
+	// audited with it. MergeWorld takes no time: the entries carry the
+	// wall clock's.
+	if err := appendAudit(ctx, tx, worldAudit(w, time.Now())); err != nil {
+		return internal(op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return internal(op, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -59,7 +60,24 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	// CP-IS073: every notification is audited, in the transaction that
+	// enqueues it.
+	return true, appendAudit(ctx, tx, []cpis.AuditEntry{notificationAudit(m, "enqueue", m.Created)})
+}
+
+// notificationAudit is the audit entry of a notification's step: enqueued,
+// delivered to the mailbox folder, acknowledged by the LA.
+func notificationAudit(m Message, action string, at time.Time) cpis.AuditEntry {
+	e := cpis.AuditEntry{At: at, Kind: cpis.AuditNotification, Action: action, Outcome: m.Kind, LA: m.LA,
+		Detail: fmt.Sprintf("message %s; key %s; %d named", m.MessageID, m.Key, m.Records)}
+	if m.Kind == KindInactive {
+		old, _, _ := strings.Cut(m.Key, ">")
+		e.NHSNumber = old
+	}
+	return e
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -131,8 +149,34 @@ func (db *DB) MarkDelivered(ctx context.Context, ids []int64, at time.Time) erro
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	q := `UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	if _, err := db.write.ExecContext(ctx, q, args...); err != nil {
+	q := `UPDATE outbox SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)
+RETURNING kind, la_ods, key, message_id, records`
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return internal(op, err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return internal(op, err)
+	}
+	var audit []cpis.AuditEntry
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Kind, &m.LA, &m.Key, &m.MessageID, &m.Records); err != nil {
+			rows.Close()
+			return internal(op, err)
+		}
+		audit = append(audit, notificationAudit(m, "deliver", at))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return internal(op, err)
+	}
+	if err := appendAudit(ctx, tx, audit); err != nil {
+		return internal(op, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return internal(op, err)
 	}
 	return nil
@@ -190,18 +234,35 @@ func (db *DB) InboxMessage(ctx context.Context, ods, messageID string) (Message,
 // message the LA does not have is an error of kind KindNotFound.
 func (db *DB) Acknowledge(ctx context.Context, ods, messageID string, at time.Time) error {
 	const op = "acknowledge"
-	res, err := db.write.ExecContext(ctx, `
-UPDATE outbox SET acknowledged_at = coalesce(acknowledged_at, ?) WHERE message_id = ? AND la_ods = ?`,
-		at.UnixNano(), strings.ToUpper(messageID), ods)
+	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(op, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return internal(op, err)
-	}
-	if n == 0 {
+	defer tx.Rollback()
+	var (
+		m     Message
+		acked sql.NullInt64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT kind, la_ods, key, message_id, records, acknowledged_at FROM outbox WHERE message_id = ? AND la_ods = ?`,
+		strings.ToUpper(messageID), ods).Scan(&m.Kind, &m.LA, &m.Key, &m.MessageID, &m.Records, &acked)
+	if errors.Is(err, sql.ErrNoRows) {
 		return cpis.Errorf(cpis.KindNotFound, op, "no such message in the inbox")
+	}
+	if err != nil {
+		return internal(op, err)
+	}
+	if acked.Valid {
+		return nil // acknowledged before: nothing changes
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET acknowledged_at = ? WHERE message_id = ? AND la_ods = ?`,
+		at.UnixNano(), m.MessageID, ods); err != nil {
+		return internal(op, err)
+	}
+	if err := appendAudit(ctx, tx, []cpis.AuditEntry{notificationAudit(m, "acknowledge", at)}); err != nil {
+		return internal(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return internal(op, err)
 	}
 	return nil
 }

@@ -158,6 +158,7 @@ func (db *DB) ApplyUpload(ctx context.Context, u Upload, records []cpis.Record) 
 		return err
 	}
 	chunks := uploadArgs(records, u.LA, u.FileID)
+	audit := uploadAudit(u, records)
 	response := u.Response
 	if response == nil {
 		response = []byte{} // an empty document rather than NULL
@@ -204,6 +205,9 @@ func (db *DB) ApplyUpload(ctx context.Context, u Upload, records []cpis.Record) 
 				}
 			}
 		}
+	}
+	if err := appendAudit(ctx, tx, audit); err != nil {
+		return internal(op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return internal(op, err)
