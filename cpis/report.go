@@ -72,11 +72,15 @@ func ParsePeriod(from, to string, now time.Time) (Period, error) {
 	return p, nil
 }
 
-// ParseDay reads a civil date YYYY-MM-DD.
+// ParseDay reads a civil date YYYY-MM-DD, of a year from 1900 to 2199
+// (instants are stored as nanoseconds since 1970, which reach 1678-2262).
 func ParseDay(s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return time.Time{}, Errorf(KindInvalid, "report period", "%q is not a date YYYY-MM-DD", s)
+	}
+	if t.Year() < 1900 || t.Year() > 2199 {
+		return time.Time{}, Errorf(KindInvalid, "report period", "%q is out of range (years 1900 to 2199)", s)
 	}
 	return Date(t.Date()), nil
 }
