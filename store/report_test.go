@@ -269,6 +269,9 @@ func TestStaleCPPReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if c.asOf == "2026-11-22" && c.la == "" && c.nhs == "" {
+			golden(t, "stale-cpp", r.Report())
+		}
 		if len(r.Rows) != c.want {
 			t.Errorf("as of %s la %q nhs %q: %d stale CPPs, want %d: %s", c.asOf, c.la, c.nhs, len(r.Rows), c.want, c.why)
 		}
@@ -413,6 +416,7 @@ func TestSubjectReport(t *testing.T) {
 	if n[cpis.SecUpload] != 1 || n[cpis.SecAccess] != 3 || n[cpis.SecNotification] != 0 {
 		t.Errorf("P1: %v, want 1 upload, 3 accesses, 0 notifications", n)
 	}
+	golden(t, "subject-p1", r.Report())
 	// P3: Q3 fell in the period of the run of 20 October, which notified
 	// V145 of it.
 	r, n = sections(p3)
@@ -431,11 +435,12 @@ func TestSubjectReport(t *testing.T) {
 	}
 }
 
-// golden compares the csv and json renderings with testdata/report/NAME.csv
-// and NAME.json (go test -update rewrites them).
+// golden compares the csv, json and table renderings with
+// testdata/report/NAME.csv, NAME.json and NAME.table (go test -update
+// rewrites them).
 func golden(t *testing.T, name string, r cpis.Report) {
 	t.Helper()
-	for _, format := range []string{cpis.FormatCSV, cpis.FormatJSON} {
+	for _, format := range []string{cpis.FormatCSV, cpis.FormatJSON, cpis.FormatTable} {
 		var b bytes.Buffer
 		if err := r.Render(&b, format); err != nil {
 			t.Fatal(err)
