@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"spinegw/conformance"
 	"spinegw/internal/gatewaytest"
 	"spinegw/soap"
 	"spinegw/store"
@@ -232,4 +233,49 @@ func TestNoXIncludeInBinding(t *testing.T) {
 			t.Errorf("%s uses %s", f, m)
 		}
 	}
+}
+
+// FuzzEndpoint: any body posted to the SOAP endpoint, through the body
+// limits, gets one of the gateway's answers: a query response or failure
+// (HTTP 200), or a SOAP fault in Spine's shape (HTTP 500); never a panic,
+// never another status, never a file's content.
+func FuzzEndpoint(f *testing.F) {
+	srv, _ := gatewaytest.Start(f, "../conformance/world.yaml", time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), "990000000001")
+	h := soap.LimitBody(srv.Config.Handler, soap.DefaultBodyLimits(1<<20), nil)
+	c, err := conformance.LoadCase("../conformance/cases/positive-cpp")
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	sink := gatewaytest.NewSink(f)
+	secret, include := gatewaytest.SecretFiles(f, dir, c.Request)
+	f.Add(c.Request)
+	for _, hb := range gatewaytest.HostileBodies(c.Request, secret, include, sink) {
+		if len(hb.Body) < 64<<10 {
+			f.Add(hb.Body)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := httptest.NewRequest("POST", "/sync-service", bytes.NewReader(data))
+		req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+		req.Header.Set("SOAPAction", soap.ActionQuery)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		reply := rec.Body.Bytes()
+		if bytes.Contains(reply, []byte(gatewaytest.Marker)) {
+			t.Fatal("a file's content in the reply")
+		}
+		switch rec.Code {
+		case 200:
+			if !bytes.Contains(reply, []byte("REPC_IN000007GB01")) && !bytes.Contains(reply, []byte("QUQI_IN010000UK14")) {
+				t.Fatalf("HTTP 200 without a query response or failure: %.300s", reply)
+			}
+		case 500:
+			if _, err := gatewaytest.FaultCode(rec.Code, reply); err != nil {
+				t.Fatalf("%v: %.300s", err, reply)
+			}
+		default:
+			t.Fatalf("HTTP %d", rec.Code)
+		}
+	})
 }
