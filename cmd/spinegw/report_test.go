@@ -1,9 +1,14 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -98,5 +103,60 @@ func TestReportCommand(t *testing.T) {
 		if code != 1 || !strings.Contains(out, c.says) {
 			t.Errorf("report %v: exit %d, want 1 saying %q: %s", c.args, code, c.says, out)
 		}
+	}
+}
+
+// A serving gateway's admin listener serves the reports from the live
+// store: the demo query answered a moment ago is in the access report and
+// in its child's subject report, and nothing of it reaches the log
+// (startServeLogged checks the log for the demo NHS numbers).
+func TestReportsOnTheAdminListener(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "r.db")
+	admin := freePort(t)
+	_, curl, _ := startServeLogged(t, "--db", db, "--world", "../../demo/world.yaml", "--mailbox-dir",
+		filepath.Join(dir, "mailbox"), "--clock", "2026-11-22T10:00:00Z", "--admin-listen", admin)
+	m := regexp.MustCompile(`-H 'SOAPAction: ([^']+)' --data-binary @(\S+) (\S+)$`).FindStringSubmatch(curl)
+	if m == nil {
+		t.Fatalf("unexpected curl line: %s", curl)
+	}
+	body, _ := os.ReadFile(m[2])
+	nhs := regexp.MustCompile(`extension="(999\d{7})"`).FindSubmatch(body)
+	if nhs == nil {
+		t.Fatalf("no NHS number in the demo query:\n%s", body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, m[3], bytes.NewReader(body))
+	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	req.Header.Set("SOAPAction", m[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(answer), `code="OK"`) {
+		t.Fatalf("the demo query: %s", answer)
+	}
+
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get("http://" + admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	rows, err := csv.NewReader(strings.NewReader(get("/admin/reports/access?from=2026-11-22&format=csv"))).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][1] != "view" || rows[1][2] != string(nhs[1]) {
+		t.Errorf("access report of today: %v %q, want the one view of %s", err, rows, nhs[1])
+	}
+	subject := get("/admin/reports/subject?format=table&nhs=" + string(nhs[1]))
+	if !strings.Contains(subject, "\naccess ") {
+		t.Errorf("the subject report does not list the access:\n%s", subject)
 	}
 }
