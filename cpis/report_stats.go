@@ -43,6 +43,9 @@ const (
 	FigLACurrentCPPs        = "la_current_cpps"
 	FigLACurrentUCPs        = "la_current_unborn_cpps"
 	FigLACurrentLACs        = "la_current_lacs"
+	FigLAPeriodCPPs         = "la_period_cpps"
+	FigLAPeriodUCPs         = "la_period_unborn_cpps"
+	FigLAPeriodLACs         = "la_period_lacs"
 	FigPeriodQueryOrgs      = "period_query_organisations"
 	FigPeriodUploads        = "period_uploads"
 	FigPeriodUploadAccepted = "period_upload_records_accepted"
@@ -63,6 +66,7 @@ type StatsTally struct {
 	currentLA   map[string]bool
 	current     map[string]map[PlanType]int // by LA
 	period      map[PlanType]int
+	periodByLA  map[string]map[PlanType]int
 	providerLAs map[string]bool
 }
 
@@ -73,6 +77,7 @@ func (t *StatsTally) init() {
 		t.currentLA = map[string]bool{}
 		t.current = map[string]map[PlanType]int{}
 		t.period = map[PlanType]int{}
+		t.periodByLA = map[string]map[PlanType]int{}
 		t.providerLAs = map[string]bool{}
 	}
 }
@@ -115,6 +120,10 @@ func (t *StatsTally) inPeriod(nhs NHSNumber, la string, p Plan, birth time.Time)
 	t.seen[k] = true
 	if PlanInPeriod(p, birth, t.Period) {
 		t.period[p.Type]++
+		if t.periodByLA[la] == nil {
+			t.periodByLA[la] = map[PlanType]int{}
+		}
+		t.periodByLA[la][p.Type]++
 	}
 }
 
@@ -185,15 +194,25 @@ func (t *StatsTally) Statistics(la string, c ServiceCounts) Statistics {
 	add(FigPeriodLACs, "CP-IS077", "", ptr(t.period[LAC]), srcPeriod)
 	add(FigPeriodQueries, "CP-IS077", "", nil, srcQueries)
 	add(FigPeriodPositive, "CP-IS077", "", ptr(c.Positive), srcPositive)
-	las := make([]string, 0, len(t.current))
+	// Per LA: every LA with a plan in force today or in the period, the
+	// current figures and the period's.
+	las := make([]string, 0, len(t.current)+len(t.periodByLA))
 	for o := range t.current {
 		las = append(las, o)
+	}
+	for o := range t.periodByLA {
+		if t.current[o] == nil {
+			las = append(las, o)
+		}
 	}
 	slices.Sort(las)
 	for _, o := range las {
 		add(FigLACurrentCPPs, "CP-IS077", o, ptr(t.current[o][CPP]), srcCurrent)
 		add(FigLACurrentUCPs, "CP-IS077", o, ptr(t.current[o][UCP]), srcCurrent)
 		add(FigLACurrentLACs, "CP-IS077", o, ptr(t.current[o][LAC]), srcCurrent)
+		add(FigLAPeriodCPPs, "CP-IS077", o, ptr(t.periodByLA[o][CPP]), srcPeriod)
+		add(FigLAPeriodUCPs, "CP-IS077", o, ptr(t.periodByLA[o][UCP]), srcPeriod)
+		add(FigLAPeriodLACs, "CP-IS077", o, ptr(t.periodByLA[o][LAC]), srcPeriod)
 	}
 	add(FigPeriodQueryOrgs, "CP-IS077", "", ptr(c.QueryOrgs), srcOrgs)
 	add(FigPeriodUploads, "CP-IS081", "", ptr(c.Uploads), srcUploads)
