@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,8 @@ func reportsHandler(db *store.DB, c cpis.Clock) http.Handler {
 				}
 				http.Error(w, reportError(err).Error(), status)
 			default:
+				// The cause names a statement, never a value: no patient data.
+				slog.Error("admin report", "report", name, "err", err.Error())
 				http.Error(w, "the report could not be read", http.StatusInternalServerError)
 			}
 			return
