@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -115,6 +116,10 @@ the first of its month. Today is the --clock's.`,
 				return err
 			}
 			q.Name = args[0]
+			// A report reads a store: it does not make an empty one.
+			if _, err := os.Stat(cfg.DB); err != nil {
+				return fmt.Errorf("report: no store at %s (--db)", cfg.DB)
+			}
 			db, err := store.Open(cfg.DB)
 			if err != nil {
 				return err

@@ -88,6 +88,15 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("access: exit %d:\n%s", code, out)
 	}
 
+	// A report does not make an empty store where there is none.
+	missing := filepath.Join(t.TempDir(), "none.db")
+	if out, code := spinegw(t, nil, "report", "statistics", "--db", missing); code != 1 || !strings.Contains(out, "no store") {
+		t.Errorf("report on a missing store: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("report created a store")
+	}
+
 	// Mistakes are refused with a reason and exit 1.
 	for _, c := range []struct {
 		args []string
