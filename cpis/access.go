@@ -61,3 +61,23 @@ func MarkShown(events []AccessEvent) {
 		}
 	}
 }
+
+// HideDisabled applies CP-IS059 to a history about to be shown to another
+// user: once a user administrator disables a user account, "contact
+// details for that user shall no longer be available to other users". The
+// entries of a disabled SDS user stay (the access happened, CP-IS047) with
+// their time, job role, role profile and organisation, but without the
+// person's name. disabled reports whether the SDS user of an id is
+// disabled now; system authors' entries are left as they are. It changes
+// events in place.
+func HideDisabled(events []AccessEvent, disabled func(userID string) bool) {
+	for i := range events {
+		a := &events[i].Accessor
+		if a.System || a.UserID == "" || a.Name.IsZero() {
+			continue
+		}
+		if disabled(a.UserID) {
+			a.Name = Name{}
+		}
+	}
+}

@@ -63,6 +63,33 @@ func (s *Service) CheckSender(ctx context.Context, asid string) (Endpoint, error
 	return ep, nil
 }
 
+// hideDisabled removes from a history the names of SDS users disabled now
+// (CP-IS059), looking each user up once. A user the directory no longer
+// knows keeps the name recorded: only a disabled account is hidden.
+func (s *Service) hideDisabled(ctx context.Context, history []AccessEvent) error {
+	var failed error
+	seen := map[string]bool{}
+	HideDisabled(history, func(id string) bool {
+		if off, ok := seen[id]; ok {
+			return off
+		}
+		u, err := s.Store.User(ctx, id)
+		switch {
+		case err == nil:
+			seen[id] = !u.Enabled
+		case KindOf(err) == KindNotFound:
+			seen[id] = false
+		default:
+			if failed == nil {
+				failed = err
+			}
+			seen[id] = false
+		}
+		return seen[id]
+	})
+	return failed
+}
+
 // Answer decides a query: the NHS number's check digit, then RBAC, then
 // visibility at the clock's now. A positive answer's access event is
 // committed before Answer returns (CP-IS068); refused and negative queries
@@ -100,6 +127,12 @@ func (s *Service) Answer(ctx context.Context, q Query) (Answer, error) {
 	if len(holdings) == 0 {
 		return Answer{}, Errorf(KindNotFound, "query", "NHS Number Not Found")
 	}
+	// Decided before the access is recorded, so that a failed directory
+	// read leaves nothing recorded for an unanswered query.
+	history := ThinHistory(subj.History)
+	if err := s.hideDisabled(ctx, history); err != nil {
+		return Answer{}, err
+	}
 	ev := AccessEvent{ID: q.MessageID, NHSNumber: nhs, At: now, Accessor: acc}
 	for _, h := range holdings {
 		ev.LAs = append(ev.LAs, h.LA.ODS)
@@ -108,7 +141,7 @@ func (s *Service) Answer(ctx context.Context, q Query) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	ans := Answer{NHSNumber: nhs, Holdings: holdings, History: ThinHistory(subj.History), Event: ev, At: now}
+	ans := Answer{NHSNumber: nhs, Holdings: holdings, History: history, Event: ev, At: now}
 	if subj.HasPatient {
 		ans.Patient = subj.Patient
 	}
