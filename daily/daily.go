@@ -200,7 +200,8 @@ func (r *Runner) runDue(ctx context.Context, now time.Time) ([]DayResult, error)
 // Notification of every LA holding records for the period of d (Period),
 // renders them and writes them to the outbox in the one transaction that
 // marks the day notified; then it purges (store.Purge), unless the day was
-// purged before. Running a day that is done changes nothing.
+// purged before. The purge also prunes the audit trail past its retention
+// (CP-IS076) and signs a checkpoint of it (docs/audit.md). Running a day that is done changes nothing.
 func (r *Runner) RunDay(ctx context.Context, d time.Time) (DayResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -246,7 +247,8 @@ func (r *Runner) runDay(ctx context.Context, d time.Time, purge bool) (DayResult
 	r.log().Info("daily cycle", "day", d.Format(time.DateOnly), "notified", res.Notified,
 		"notifications", res.Notifications, "accesses", res.Accesses,
 		"purged_plans", res.Purge.Plans, "purged_records", res.Purge.Records,
-		"end_dated", res.Purge.EndDated, "stale_cpps", res.Purge.StaleCPPs)
+		"end_dated", res.Purge.EndDated, "stale_cpps", res.Purge.StaleCPPs,
+		"audit_pruned", res.Purge.Audit.Pruned, "audit_pruned_through", res.Purge.Audit.Through, "audit_head", res.Purge.Audit.Head)
 	return res, nil
 }
 
