@@ -201,7 +201,8 @@ func (r *Runner) runDue(ctx context.Context, now time.Time) ([]DayResult, error)
 // renders them and writes them to the outbox in the one transaction that
 // marks the day notified; then it purges (store.Purge), unless the day was
 // purged before. The purge also prunes the audit trail past its retention
-// (CP-IS076) and signs a checkpoint of it (docs/audit.md). Running a day that is done changes nothing.
+// (CP-IS076) and signs a checkpoint of it (docs/audit.md). Running a day
+// that is done changes nothing.
 func (r *Runner) RunDay(ctx context.Context, d time.Time) (DayResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
