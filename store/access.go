@@ -307,7 +307,7 @@ func (db *DB) writeAccess(batch []*accessRequest) error {
 	for _, ev := range events {
 		w.audit = append(w.audit, accessAudit(ev))
 	}
-	if err := appendAuditCached(ctx, tx, w.audit, &w.auditStmts); err != nil {
+	if _, err := appendAuditN(ctx, tx, len(w.audit), func(i int) cpis.AuditEntry { return w.audit[i] }, &w.auditStmts); err != nil {
 		return internal(op, err)
 	}
 	clear(w.audit)

@@ -51,11 +51,15 @@ func auditHead(ctx context.Context, tx *sql.Tx) (int64, []byte, error) {
 // appendAudit appends entries, in the order given, to the chain inside tx,
 // setting each one's Seq.
 func appendAudit(ctx context.Context, tx *sql.Tx, entries []cpis.AuditEntry) error {
-	return appendAuditCached(ctx, tx, entries, nil)
+	first, err := appendAuditN(ctx, tx, len(entries), func(i int) cpis.AuditEntry { return entries[i] }, nil)
+	for i := range entries {
+		entries[i].Seq = first + int64(i)
+	}
+	return err
 }
 
 // auditCache holds, for the access writer, the insert statements of
-// appendAudit by row count, prepared on the writer connection once each
+// appendAuditN by row count, prepared on the writer connection once each
 // (database/sql closes them with the connection). Only the access writer
 // goroutine touches it.
 type auditCache struct {
@@ -100,41 +104,57 @@ func sqlInsertAudit(n int) string {
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 }
 
-// appendAuditCached is appendAudit taking its statements from cache (when
-// not nil), preparing those missing on db.
-func appendAuditCached(ctx context.Context, tx *sql.Tx, entries []cpis.AuditEntry, cache *auditCache) error {
-	if len(entries) == 0 {
-		return nil
+// appendAuditN appends n entries, entry(0) to entry(n-1), to the chain
+// inside tx, and returns the seq of the first. Entries are made one at a
+// time, so that an upload of 230,000 records never holds them all. The
+// insert statements come from cache when given (prepared beforehand,
+// outside the transaction), else are prepared on tx for this call.
+func appendAuditN(ctx context.Context, tx *sql.Tx, n int, entry func(i int) cpis.AuditEntry, cache *auditCache) (int64, error) {
+	if n == 0 {
+		return 0, nil
 	}
 	seq, prev, err := auditHead(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("audit head: %w", err)
+		return 0, fmt.Errorf("audit head: %w", err)
 	}
-	args := make([]any, 0, min(len(entries), auditInsertChunk)*auditColumns)
+	first := seq + 1
+	var local map[int]*sql.Stmt
+	defer func() {
+		for _, st := range local {
+			st.Close()
+		}
+	}()
+	args := make([]any, 0, min(n, auditInsertChunk)*auditColumns)
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		n := len(args) / auditColumns
-		var err error
+		rows := len(args) / auditColumns
 		var st *sql.Stmt
 		if cache != nil {
-			st = cache.stmts[n]
+			st = cache.stmts[rows]
 		}
 		if st != nil {
-			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, sqlInsertAudit(n), args...)
+			st = tx.StmtContext(ctx, st)
+		} else if st = local[rows]; st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, sqlInsertAudit(rows)); err != nil {
+				return fmt.Errorf("audit append: %w", err)
+			}
+			if local == nil {
+				local = map[int]*sql.Stmt{}
+			}
+			local[rows] = st
 		}
-		if err != nil {
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("audit append: %w", err)
 		}
 		clear(args)
 		args = args[:0]
 		return nil
 	}
-	for i := range entries {
-		e := &entries[i]
+	for i := range n {
+		e := entry(i)
 		seq++
 		e.Seq = seq
 		content := e.Canonical()
@@ -143,11 +163,11 @@ func appendAuditCached(ctx context.Context, tx *sql.Tx, entries []cpis.AuditEntr
 		prev = hash
 		if len(args) == auditInsertChunk*auditColumns {
 			if err := flush(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	return flush()
+	return first, flush()
 }
 
 // Audit appends one entry in a transaction of its own: for actions that
@@ -361,32 +381,37 @@ func planSummary(plans []cpis.Plan) string {
 	return b.String()
 }
 
-// uploadAudit is the audit of a stored upload: one entry for the file and
-// one per record it replaced (CP-IS075: that a record was present, which
-// LA held it and what it was, can be derived from the trail).
-func uploadAudit(u Upload, records []cpis.Record) []cpis.AuditEntry {
-	out := make([]cpis.AuditEntry, 0, 1+len(records))
-	out = append(out, cpis.AuditEntry{At: u.ReceivedAt, Kind: cpis.AuditUpload, Action: "upload", Outcome: u.Code,
-		LA: u.LA, Detail: fmt.Sprintf("file %s; route %s; sha256 %s; %d succeeded, %d failed", u.FileID, u.Route, u.Digest,
-			u.Succeeded, u.Failed)})
-	for _, r := range records {
-		out = append(out, cpis.AuditEntry{At: u.ReceivedAt, Kind: cpis.AuditRecord, Action: "replace", Outcome: "stored",
+// uploadAudit appends, inside tx, the audit of a stored upload: one entry
+// for the file and one per record it replaced (CP-IS075: that a record was
+// present, which LA held it and what it was, can be derived from the
+// trail).
+func uploadAudit(ctx context.Context, tx *sql.Tx, u Upload, records []cpis.Record) error {
+	_, err := appendAuditN(ctx, tx, 1+len(records), func(i int) cpis.AuditEntry {
+		if i == 0 {
+			return cpis.AuditEntry{At: u.ReceivedAt, Kind: cpis.AuditUpload, Action: "upload", Outcome: u.Code,
+				LA: u.LA, Detail: fmt.Sprintf("file %s; route %s; sha256 %s; %d succeeded, %d failed", u.FileID, u.Route, u.Digest,
+					u.Succeeded, u.Failed)}
+		}
+		r := &records[i-1]
+		return cpis.AuditEntry{At: u.ReceivedAt, Kind: cpis.AuditRecord, Action: "replace", Outcome: "stored",
 			NHSNumber: string(r.NHSNumber), LA: u.LA,
-			Detail: "file " + u.FileID + "; local id " + r.LocalID + "; " + planSummary(r.Plans)})
-	}
-	return out
+			Detail: "file " + u.FileID + "; local id " + r.LocalID + "; " + planSummary(r.Plans)}
+	}, nil)
+	return err
 }
 
-// worldAudit is the audit of a world merge: one entry for the load and one
-// per record it replaced.
-func worldAudit(w cpis.World, at time.Time) []cpis.AuditEntry {
-	out := make([]cpis.AuditEntry, 0, 1+len(w.Records))
-	out = append(out, cpis.AuditEntry{At: at, Kind: cpis.AuditWorld, Action: "merge", Outcome: "stored",
-		Detail: fmt.Sprintf("%d endpoints, %d users, %d patients, %d local authorities, %d records",
-			len(w.Endpoints), len(w.Users), len(w.Patients), len(w.LocalAuthorities), len(w.Records))})
-	for _, r := range w.Records {
-		out = append(out, cpis.AuditEntry{At: at, Kind: cpis.AuditRecord, Action: "world", Outcome: "stored",
-			NHSNumber: string(r.NHSNumber), LA: r.LA.ODS, Detail: "local id " + r.LocalID + "; " + planSummary(r.Plans)})
-	}
-	return out
+// worldAudit appends, inside tx, the audit of a world merge: one entry
+// for the load and one per record it replaced.
+func worldAudit(ctx context.Context, tx *sql.Tx, w cpis.World, at time.Time) error {
+	_, err := appendAuditN(ctx, tx, 1+len(w.Records), func(i int) cpis.AuditEntry {
+		if i == 0 {
+			return cpis.AuditEntry{At: at, Kind: cpis.AuditWorld, Action: "merge", Outcome: "stored",
+				Detail: fmt.Sprintf("%d endpoints, %d users, %d patients, %d local authorities, %d records",
+					len(w.Endpoints), len(w.Users), len(w.Patients), len(w.LocalAuthorities), len(w.Records))}
+		}
+		r := &w.Records[i-1]
+		return cpis.AuditEntry{At: at, Kind: cpis.AuditRecord, Action: "world", Outcome: "stored",
+			NHSNumber: string(r.NHSNumber), LA: r.LA.ODS, Detail: "local id " + r.LocalID + "; " + planSummary(r.Plans)}
+	}, nil)
+	return err
 }

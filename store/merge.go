@@ -88,7 +88,7 @@ func (db *DB) MergeWorld(ctx context.Context, w cpis.World) error {
 	// CP-IS073, CP-IS075: the load and every record it replaced are
 	// audited with it. MergeWorld takes no time: the entries carry the
 	// wall clock's.
-	if err := appendAudit(ctx, tx, worldAudit(w, time.Now())); err != nil {
+	if err := worldAudit(ctx, tx, w, time.Now()); err != nil {
 		return internal(op, err)
 	}
 	if err := tx.Commit(); err != nil {
